@@ -1,0 +1,23 @@
+// kernels/elementwise.h: bias, ReLU and their backward over row-major views. Pure, no allocation.
+#pragma once
+
+#include "mmoe/tensor.h"
+
+namespace mmoe::kernels {
+
+// x(i, :) += bias, then x = max(x, 0).
+void bias_relu(MatrixView x, const float* bias);
+// x(i, :) += bias.
+void bias_add(MatrixView x, const float* bias);
+// dy(i, j) = 0 where y(i, j) <= 0 (y is the ReLU output).
+void relu_backward(MatrixView dy, ConstMatrixView y);
+// db(j) += sum_i dy(i, j).
+void col_sum_add(ConstMatrixView dy, float* db);
+// dst(i, :) = src(i, :) (same shape).
+void copy(ConstMatrixView src, MatrixView dst);
+// dst(i, :) += src(i, :).
+void add(ConstMatrixView src, MatrixView dst);
+// x = 0.
+void zero(MatrixView x);
+
+}  // namespace mmoe::kernels

@@ -1,0 +1,451 @@
+// Executor: the batched forward and backward of every architecture, split across threads.
+//
+// Each thread takes a contiguous slice of the batch and runs the whole network on it with its own
+// workspace; its dense-parameter gradients go to a private buffer (thread 0: the model's own), summed in
+// thread order afterwards, so results do not depend on timing. Row-sparse tables are not copied per thread:
+// after a barrier every thread scatter-adds a fixed column range of the table gradient over all rows.
+//
+// Shapes below: R = rows of this thread's slice, N = bank*h1 + n_gate*bank (fused first layer),
+// H = expert_units.back(), T = tasks, G = gates.
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/elementwise.h"
+#include "kernels/gate_mix.h"
+#include "kernels/gemm.h"
+#include "kernels/loss.h"
+#include "kernels/sparse.h"
+#include "mmoe/error.h"
+#include "mmoe/model.h"
+
+namespace mmoe {
+
+namespace {
+
+struct Workspace {
+  size_t cap = 0;                          // rows this workspace can hold
+  size_t r0 = 0, rows = 0;                 // this thread's slice of the current batch
+  AlignedBuffer<float> xin;                // (cap, Din) embedding encoding only: [x_dense, emb...]
+  AlignedBuffer<float> z;                  // (cap, N): expert part after ReLU, gate part = logits
+  std::vector<AlignedBuffer<float>> hid;   // hid[l] (cap, bank*units[l]), l >= 1
+  AlignedBuffer<float> probs;              // (cap, G*bank)
+  AlignedBuffer<float> mix;                // (cap, G*H)
+  std::vector<AlignedBuffer<float>> tact;  // tact[l] (cap, T*tower_units[l])
+  AlignedBuffer<float> out;                // (cap, T) logits / values
+  AlignedBuffer<float> dout;               // (cap, T)
+  std::vector<AlignedBuffer<float>> dtact; // like tact
+  AlignedBuffer<float> dmix;               // (cap, G*H)
+  std::vector<AlignedBuffer<float>> dhid;  // like hid
+  AlignedBuffer<float> dz;                 // (cap, N)
+  AlignedBuffer<float> dxemb;              // (cap, n_cat*dim) embedding encoding only
+  AlignedBuffer<float> grads;              // (dense_floats) private gradients, threads > 0
+  std::vector<double> loss;                // (T) unnormalised loss sums of the slice
+};
+
+}  // namespace
+
+struct Executor::Impl {
+  const ModelSpec* spec = nullptr;
+  int bank = 0, n_gate = 0, n_task = 0, h1 = 0, H = 0;
+  size_t N = 0, din = 0, n_dense = 0, n_cat = 0, dim = 0;
+  bool onehot = false, embedding = false;
+  std::vector<int64_t> cat_offsets;
+  std::vector<Workspace> ws;
+  std::vector<double> norm;            // (T) label mass of the whole batch
+  std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
+  std::vector<int64_t> stamp;          // (categories) last batch id that touched a row
+  int64_t batch_id = 0;
+  size_t table_offset = 0, table_width = 0;
+
+  // Parameter pointers (into model params / a gradient buffer) by offset.
+  struct Offsets {
+    size_t first_w, first_b, table;
+    std::vector<size_t> expert_w, expert_b;  // index l (0 unused)
+    std::vector<size_t> tower_w, tower_b;
+  } off;
+
+  void forward(Workspace& w, const float* params, const BatchView& batch);
+  void backward(Workspace& w, const float* params, float* grads, const BatchView& batch);
+
+  MatrixView view(AlignedBuffer<float>& buf, size_t rows, size_t cols) const { return {buf.data(), rows, cols, cols}; }
+  // Expert outputs (R, bank*H): the first layer's expert block, or the last deeper layer.
+  MatrixView expert_out(Workspace& w) {
+    if (spec->expert_units.size() == 1) return MatrixView{w.z.data(), w.rows, static_cast<size_t>(bank) * H, N};
+    return view(w.hid.back(), w.rows, static_cast<size_t>(bank) * H);
+  }
+  MatrixView d_expert_out(Workspace& w) {
+    if (spec->expert_units.size() == 1) return MatrixView{w.dz.data(), w.rows, static_cast<size_t>(bank) * H, N};
+    return view(w.dhid.back(), w.rows, static_cast<size_t>(bank) * H);
+  }
+  // Task k's tower input (R, H): its gate's mixture, or its routed expert's output.
+  MatrixView tower_in(Workspace& w, int k) {
+    const size_t r = static_cast<size_t>(spec->route(k)) * H;
+    if (n_gate > 0) return view(w.mix, w.rows, static_cast<size_t>(n_gate) * H).block_cols(r, H);
+    return expert_out(w).block_cols(r, H);
+  }
+  MatrixView d_tower_in(Workspace& w, int k) {
+    const size_t r = static_cast<size_t>(spec->route(k)) * H;
+    if (n_gate > 0) return view(w.dmix, w.rows, static_cast<size_t>(n_gate) * H).block_cols(r, H);
+    return d_expert_out(w).block_cols(r, H);
+  }
+  size_t tower_width(size_t l) const { return l < spec->tower_units.size() ? spec->tower_units[l] : 1; }
+};
+
+Executor::Executor(Model& model, size_t max_batch, int n_threads)
+    : model_(model), max_batch_(max_batch), n_threads_(n_threads), impl_(std::make_unique<Impl>()) {
+  if (n_threads < 1) throw Error(ErrorKind::usage, "the thread count must be >= 1", "threads");
+  if (max_batch < 1) throw Error(ErrorKind::usage, "the batch size must be >= 1", "batch_size");
+  // The executor splits batches itself; the GEMM backends must not start threads of their own.
+  Eigen::setNbThreads(1);
+  Impl& m = *impl_;
+  const ModelSpec& spec = model.spec();
+  m.spec = &model.spec();
+  m.bank = spec.bank_size();
+  m.n_gate = spec.n_gate();
+  m.n_task = spec.n_task();
+  m.h1 = spec.expert_units.front();
+  m.H = spec.expert_units.back();
+  m.N = static_cast<size_t>(m.bank) * m.h1 + static_cast<size_t>(m.n_gate) * m.bank;
+  m.din = static_cast<size_t>(spec.gemm_input_width());
+  m.n_dense = static_cast<size_t>(spec.n_dense);
+  m.n_cat = spec.cat_cardinality.size();
+  m.onehot = m.n_cat > 0 && spec.cat_encoding == CatEncoding::onehot;
+  m.embedding = m.n_cat > 0 && spec.cat_encoding == CatEncoding::embedding;
+  m.dim = m.embedding ? static_cast<size_t>(spec.embedding_dim) : 0;
+  m.cat_offsets = model.cat_offsets();
+  m.norm.assign(static_cast<size_t>(m.n_task), 0.0);
+
+  m.off.first_w = model.tensor("first.w").offset;
+  m.off.first_b = model.tensor("first.b").offset;
+  m.off.table = 0;
+  if (m.onehot || m.embedding) {
+    const ParamTensor& t = model.tensor(m.onehot ? "first.onehot" : "embed.table");
+    m.off.table = t.offset;
+    m.table_offset = t.offset;
+    m.table_width = static_cast<size_t>(t.shape[1]);
+    m.stamp.assign(static_cast<size_t>(spec.total_categories()), -1);
+    m.touched.reserve(std::min<size_t>(static_cast<size_t>(spec.total_categories()), max_batch * m.n_cat));
+  }
+  const size_t L = spec.expert_units.size();
+  m.off.expert_w.assign(L, 0);
+  m.off.expert_b.assign(L, 0);
+  for (size_t l = 1; l < L; ++l) {
+    m.off.expert_w[l] = model.tensor("expert." + std::to_string(l) + ".w").offset;
+    m.off.expert_b[l] = model.tensor("expert." + std::to_string(l) + ".b").offset;
+  }
+  const size_t n_tower = spec.tower_units.size() + 1;
+  for (size_t l = 0; l < n_tower; ++l) {
+    m.off.tower_w.push_back(model.tensor("tower." + std::to_string(l) + ".w").offset);
+    m.off.tower_b.push_back(model.tensor("tower." + std::to_string(l) + ".b").offset);
+  }
+
+  // Workspaces: allocated once, for the largest slice a thread can get.
+  const size_t cap = (max_batch + static_cast<size_t>(n_threads) - 1) / static_cast<size_t>(n_threads);
+  m.ws.resize(static_cast<size_t>(n_threads));
+  const size_t T = static_cast<size_t>(m.n_task);
+  for (size_t t = 0; t < m.ws.size(); ++t) {
+    Workspace& w = m.ws[t];
+    w.cap = cap;
+    if (m.embedding) {
+      w.xin.resize(cap * m.din);
+      w.dxemb.resize(cap * m.n_cat * m.dim);
+    }
+    w.z.resize(cap * m.N);
+    w.dz.resize(cap * m.N);
+    w.hid.resize(L);
+    w.dhid.resize(L);
+    for (size_t l = 1; l < L; ++l) {
+      w.hid[l].resize(cap * static_cast<size_t>(m.bank) * spec.expert_units[l]);
+      w.dhid[l].resize(cap * static_cast<size_t>(m.bank) * spec.expert_units[l]);
+    }
+    if (m.n_gate > 0) {
+      w.probs.resize(cap * static_cast<size_t>(m.n_gate) * m.bank);
+      w.mix.resize(cap * static_cast<size_t>(m.n_gate) * m.H);
+      w.dmix.resize(cap * static_cast<size_t>(m.n_gate) * m.H);
+    }
+    w.tact.resize(spec.tower_units.size());
+    w.dtact.resize(spec.tower_units.size());
+    for (size_t l = 0; l < spec.tower_units.size(); ++l) {
+      w.tact[l].resize(cap * T * spec.tower_units[l]);
+      w.dtact[l].resize(cap * T * spec.tower_units[l]);
+    }
+    w.out.resize(cap * T);
+    w.dout.resize(cap * T);
+    if (t > 0) w.grads.resize(model.dense_floats());
+    w.loss.assign(T, 0.0);
+  }
+}
+
+Executor::~Executor() = default;
+
+void Executor::Impl::forward(Workspace& w, const float* params, const BatchView& batch) {
+  using kernels::gemm;
+  const size_t R = w.rows;
+  if (R == 0) return;
+  const ModelSpec& s = *spec;
+  const float* dense = batch.dense ? batch.dense + w.r0 * n_dense : nullptr;
+  const kernels::CatBatch cat{batch.cat ? batch.cat + w.r0 * n_cat : nullptr, R, n_cat, cat_offsets.data()};
+
+  // 1. Fused first layer: all experts' first layers and all gates in one GEMM.
+  const float* a = dense;
+  size_t lda = n_dense;
+  if (embedding) {
+    MatrixView xin = view(w.xin, R, din);
+    kernels::copy(ConstMatrixView{dense, R, n_dense, n_dense}, xin.block_cols(0, n_dense));
+    kernels::embedding_gather(cat, params + off.table, dim, xin.block_cols(n_dense, n_cat * dim));
+    a = w.xin.data();
+    lda = din;
+  }
+  MatrixView z = view(w.z, R, N);
+  gemm(false, false, R, N, din, 1.0f, a, lda, params + off.first_w, N, 0.0f, z.data, N);
+  if (onehot) kernels::onehot_gather_add(cat, params + off.table, z);
+  const size_t n_expert_cols = static_cast<size_t>(bank) * h1;
+  kernels::bias_relu(z.block_cols(0, n_expert_cols), params + off.first_b);
+  if (n_gate > 0) kernels::bias_add(z.block_cols(n_expert_cols, N - n_expert_cols), params + off.first_b + n_expert_cols);
+
+  // 2. Deeper expert layers: one small GEMM per expert on its column block.
+  for (size_t l = 1; l < s.expert_units.size(); ++l) {
+    const size_t in = s.expert_units[l - 1], out = s.expert_units[l];
+    const MatrixView prev = l == 1 ? z.block_cols(0, n_expert_cols) : view(w.hid[l - 1], R, bank * in);
+    MatrixView cur = view(w.hid[l], R, bank * out);
+    for (int e = 0; e < bank; ++e)
+      gemm(false, false, R, out, in, 1.0f, prev.data + e * in, prev.stride, params + off.expert_w[l] + e * in * out,
+           out, 0.0f, cur.data + e * out, cur.stride);
+    kernels::bias_relu(cur, params + off.expert_b[l]);
+  }
+
+  // 3. Gates: softmax and mixture, fused.
+  if (n_gate > 0)
+    kernels::gate_mix_forward(z.block_cols(n_expert_cols, N - n_expert_cols), expert_out(w), n_gate, bank, H,
+                              view(w.probs, R, static_cast<size_t>(n_gate) * bank),
+                              view(w.mix, R, static_cast<size_t>(n_gate) * H));
+
+  // 4. Towers.
+  const size_t T = static_cast<size_t>(n_task);
+  MatrixView out = view(w.out, R, T);
+  for (int k = 0; k < n_task; ++k) {
+    MatrixView in = tower_in(w, k);
+    size_t in_w = static_cast<size_t>(H);
+    for (size_t l = 0; l <= s.tower_units.size(); ++l) {
+      const size_t ow = tower_width(l);
+      const bool last = l == s.tower_units.size();
+      MatrixView dst = last ? out.block_cols(static_cast<size_t>(k), 1)
+                            : view(w.tact[l], R, T * ow).block_cols(static_cast<size_t>(k) * ow, ow);
+      gemm(false, false, R, ow, in_w, 1.0f, in.data, in.stride, params + off.tower_w[l] + k * in_w * ow, ow, 0.0f,
+           dst.data, dst.stride);
+      if (last) kernels::bias_add(dst, params + off.tower_b[l] + k * ow);
+      else kernels::bias_relu(dst, params + off.tower_b[l] + k * ow);
+      in = dst;
+      in_w = ow;
+    }
+  }
+}
+
+void Executor::Impl::backward(Workspace& w, const float* params, float* grads, const BatchView& batch) {
+  using kernels::gemm;
+  const size_t R = w.rows;
+  if (R == 0) return;
+  const ModelSpec& s = *spec;
+  const size_t T = static_cast<size_t>(n_task);
+  const size_t n_expert_cols = static_cast<size_t>(bank) * h1;
+  MatrixView dz = view(w.dz, R, N);
+
+  // Gradient accumulators for the tower inputs (several tasks may share one).
+  if (n_gate > 0) kernels::zero(view(w.dmix, R, static_cast<size_t>(n_gate) * H));
+  kernels::zero(d_expert_out(w));
+
+  // 1. Towers, last layer first.
+  MatrixView dout = view(w.dout, R, T);
+  for (int k = 0; k < n_task; ++k) {
+    MatrixView d = dout.block_cols(static_cast<size_t>(k), 1);
+    for (size_t l = s.tower_units.size() + 1; l-- > 0;) {
+      const size_t ow = tower_width(l);
+      const size_t iw = l == 0 ? static_cast<size_t>(H) : s.tower_units[l - 1];
+      const MatrixView in = l == 0 ? tower_in(w, k)
+                                   : view(w.tact[l - 1], R, T * iw).block_cols(static_cast<size_t>(k) * iw, iw);
+      gemm(true, false, iw, ow, R, 1.0f, in.data, in.stride, d.data, d.stride, 1.0f,
+           grads + off.tower_w[l] + k * iw * ow, ow);
+      kernels::col_sum_add(d, grads + off.tower_b[l] + k * ow);
+      if (l == 0) {
+        MatrixView din_acc = d_tower_in(w, k);
+        gemm(false, true, R, iw, ow, 1.0f, d.data, d.stride, params + off.tower_w[l] + k * iw * ow, ow, 1.0f,
+             din_acc.data, din_acc.stride);
+      } else {
+        MatrixView dprev = view(w.dtact[l - 1], R, T * iw).block_cols(static_cast<size_t>(k) * iw, iw);
+        gemm(false, true, R, iw, ow, 1.0f, d.data, d.stride, params + off.tower_w[l] + k * iw * ow, ow, 0.0f,
+             dprev.data, dprev.stride);
+        kernels::relu_backward(dprev, in);
+        d = dprev;
+      }
+    }
+  }
+
+  // 2. Gates and mixture.
+  if (n_gate > 0)
+    kernels::gate_mix_backward(view(w.dmix, R, static_cast<size_t>(n_gate) * H),
+                               view(w.probs, R, static_cast<size_t>(n_gate) * bank), expert_out(w), n_gate, bank, H,
+                               dz.block_cols(n_expert_cols, N - n_expert_cols), d_expert_out(w));
+
+  // 3. Deeper expert layers, last first.
+  const MatrixView z = view(w.z, R, N);
+  for (size_t l = s.expert_units.size(); l-- > 1;) {
+    const size_t in = s.expert_units[l - 1], out = s.expert_units[l];
+    MatrixView d = view(w.dhid[l], R, bank * out);
+    kernels::relu_backward(d, view(w.hid[l], R, bank * out));
+    const MatrixView prev = l == 1 ? z.block_cols(0, n_expert_cols) : view(w.hid[l - 1], R, bank * in);
+    MatrixView dprev = l == 1 ? dz.block_cols(0, n_expert_cols) : view(w.dhid[l - 1], R, bank * in);
+    for (int e = 0; e < bank; ++e) {
+      gemm(true, false, in, out, R, 1.0f, prev.data + e * in, prev.stride, d.data + e * out, d.stride, 1.0f,
+           grads + off.expert_w[l] + e * in * out, out);
+      gemm(false, true, R, in, out, 1.0f, d.data + e * out, d.stride, params + off.expert_w[l] + e * in * out, out,
+           0.0f, dprev.data + e * in, dprev.stride);
+    }
+    kernels::col_sum_add(d, grads + off.expert_b[l]);
+  }
+
+  // 4. First layer: ReLU mask on the expert block, then the weight gradient of the fused GEMM.
+  kernels::relu_backward(dz.block_cols(0, n_expert_cols), z.block_cols(0, n_expert_cols));
+  const float* a = embedding ? w.xin.data() : (batch.dense ? batch.dense + w.r0 * n_dense : nullptr);
+  const size_t lda = embedding ? din : n_dense;
+  gemm(true, false, din, N, R, 1.0f, a, lda, dz.data, N, 1.0f, grads + off.first_w, N);
+  kernels::col_sum_add(dz, grads + off.first_b);
+  if (embedding)  // gradient w.r.t. the embedded inputs: dz (R, N) x first.w[n_dense:, :]^T
+    gemm(false, true, R, n_cat * dim, N, 1.0f, dz.data, N, params + off.first_w + n_dense * N, N, 0.0f,
+         w.dxemb.data(), n_cat * dim);
+}
+
+const LossReport& Executor::forward_backward(const BatchView& batch) {
+  Impl& m = *impl_;
+  MMOE_CHECK(batch.rows <= max_batch_, "batch larger than the executor's max_batch");
+  MMOE_CHECK(batch.labels != nullptr, "forward_backward needs labels");
+  const size_t T = static_cast<size_t>(m.n_task);
+  const size_t B = batch.rows;
+  const ModelSpec& s = *m.spec;
+  for (size_t k = 0; k < T; ++k) m.norm[k] = kernels::label_mass(batch.labels + k, batch.weights, B, T);
+
+  // Rows of the sparse table this batch touches: their old gradients are cleared, and the optimizer may
+  // update only them.
+  const bool sparse = m.onehot || m.embedding;
+  if (sparse) {
+    float* table_grad = model_.grads().data() + m.table_offset;
+    for (int32_t r : m.touched) std::memset(table_grad + static_cast<size_t>(r) * m.table_width, 0, m.table_width * sizeof(float));
+    m.touched.clear();
+    ++m.batch_id;
+    for (size_t i = 0; i < B; ++i)
+      for (size_t j = 0; j < m.n_cat; ++j) {
+        const int32_t code = batch.cat[i * m.n_cat + j];
+        MMOE_CHECK(code >= 0 && code < s.cat_cardinality[j], "categorical code out of range");
+        const int64_t r = m.cat_offsets[j] + code;
+        if (m.stamp[static_cast<size_t>(r)] != m.batch_id) {
+          m.stamp[static_cast<size_t>(r)] = m.batch_id;
+          m.touched.push_back(static_cast<int32_t>(r));
+        }
+      }
+    std::sort(m.touched.begin(), m.touched.end());
+  }
+
+  float* params = model_.params().data();
+  float* grads = model_.grads().data();
+  const size_t dense_floats = model_.dense_floats();
+  const int nt = n_threads_;
+#pragma omp parallel num_threads(nt)
+  {
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    Workspace& w = m.ws[t];
+    w.r0 = B * t / static_cast<size_t>(nt);
+    w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
+    float* g = t == 0 ? grads : w.grads.data();
+    std::memset(g, 0, dense_floats * sizeof(float));
+    m.forward(w, params, batch);
+    // Loss and its gradient, normalised by the whole batch's label mass.
+    for (size_t k = 0; k < T; ++k) {
+      kernels::TaskColumn col{w.out.data() + k, batch.labels + w.r0 * T + k, batch.weights ? batch.weights + w.r0 : nullptr,
+                              w.dout.data() + k, w.rows, T, T};
+      const float scale = m.norm[k] > 0.0 ? static_cast<float>(s.tasks[k].loss_weight / m.norm[k]) : 0.0f;
+      w.loss[k] = s.tasks[k].kind == TaskKind::binary ? kernels::bce_logits_loss(col, scale)
+                                                      : kernels::squared_error_loss(col, scale);
+    }
+    m.backward(w, params, g, batch);
+#pragma omp barrier
+    // Sum private gradients into the model's, in thread order; each thread owns a range of the arena.
+    if (nt > 1) {
+      const size_t begin = dense_floats * t / static_cast<size_t>(nt), end = dense_floats * (t + 1) / static_cast<size_t>(nt);
+      for (size_t u = 1; u < static_cast<size_t>(nt); ++u) {
+        const float* src = m.ws[u].grads.data();
+        for (size_t i = begin; i < end; ++i) grads[i] += src[i];
+      }
+    }
+    // Sparse table gradients: every thread walks all rows (in order) for its own column range.
+    if (sparse) {
+      float* table_grad = grads + m.table_offset;
+      for (size_t u = 0; u < static_cast<size_t>(nt); ++u) {
+        const Workspace& src = m.ws[u];
+        if (src.rows == 0) continue;
+        const kernels::CatBatch cat{batch.cat + src.r0 * m.n_cat, src.rows, m.n_cat, m.cat_offsets.data()};
+        if (m.onehot) {
+          const size_t begin = m.N * t / static_cast<size_t>(nt), end = m.N * (t + 1) / static_cast<size_t>(nt);
+          kernels::onehot_scatter_add(cat, ConstMatrixView{src.dz.data(), src.rows, m.N, m.N}, table_grad, m.N, begin, end);
+        } else {
+          const size_t begin = m.n_cat * t / static_cast<size_t>(nt), end = m.n_cat * (t + 1) / static_cast<size_t>(nt);
+          kernels::embedding_scatter_add(cat, ConstMatrixView{src.dxemb.data(), src.rows, m.n_cat * m.dim, m.n_cat * m.dim},
+                                         table_grad, m.dim, begin, end);
+        }
+      }
+    }
+  }
+
+  loss_.per_task.assign(T, 0.0);
+  loss_.total = 0.0;
+  for (size_t k = 0; k < T; ++k) {
+    double sum = 0.0;
+    for (const Workspace& w : m.ws) sum += w.loss[k];
+    loss_.per_task[k] = m.norm[k] > 0.0 ? sum / m.norm[k] : 0.0;
+    loss_.total += s.tasks[k].loss_weight * loss_.per_task[k];
+  }
+  return loss_;
+}
+
+void Executor::predict(const BatchView& batch, float* out) {
+  Impl& m = *impl_;
+  MMOE_CHECK(batch.rows <= max_batch_, "batch larger than the executor's max_batch");
+  const size_t B = batch.rows;
+  const size_t T = static_cast<size_t>(m.n_task);
+  const float* params = model_.params().data();
+  // Tiny batches run on one thread: a hand-off costs more than the work (latency of batch-1 inference).
+  const int nt = (B < 64 && B <= m.ws[0].cap) ? 1 : n_threads_;
+  for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) m.ws[t].rows = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    Workspace& w = m.ws[t];
+    w.r0 = B * t / static_cast<size_t>(nt);
+    w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
+    m.forward(w, params, batch);
+    for (size_t i = 0; i < w.rows; ++i)
+      for (size_t k = 0; k < T; ++k) {
+        const float o = w.out[i * T + k];
+        out[(w.r0 + i) * T + k] = m.spec->tasks[k].kind == TaskKind::binary ? 1.0f / (1.0f + std::exp(-o)) : o;
+      }
+  }
+}
+
+void Executor::last_outputs(float* out) const {
+  const size_t T = static_cast<size_t>(impl_->n_task);
+  for (const Workspace& w : impl_->ws)
+    if (w.rows) std::memcpy(out + w.r0 * T, w.out.data(), w.rows * T * sizeof(float));
+}
+
+void Executor::last_gates(float* out) const {
+  const size_t width = static_cast<size_t>(impl_->n_gate) * impl_->bank;
+  if (width == 0) return;
+  for (const Workspace& w : impl_->ws)
+    if (w.rows) std::memcpy(out + w.r0 * width, w.probs.data(), w.rows * width * sizeof(float));
+}
+
+const std::vector<int32_t>& Executor::touched_rows() const { return impl_->touched; }
+
+}  // namespace mmoe

@@ -1,0 +1,86 @@
+// Optimizer: Adam / AdamW / SGD as single flat loops over the parameter arena (torch.optim semantics).
+#include <cmath>
+
+#include "mmoe/error.h"
+#include "mmoe/optim.h"
+
+namespace mmoe {
+
+const char* to_string(OptimKind kind) { return kind == OptimKind::adam ? "adam" : "sgd"; }
+
+OptimKind parse_optim_kind(const std::string& text) {
+  if (text == "adam") return OptimKind::adam;
+  if (text == "sgd") return OptimKind::sgd;
+  throw Error(ErrorKind::usage, "unknown optimizer '" + text + "' (expected adam or sgd)", "optimizer");
+}
+
+Optimizer::Optimizer(const Model& model, const OptimConfig& config) : config_(config) {
+  if (!(config.lr > 0.0) || !std::isfinite(config.lr))
+    throw Error(ErrorKind::usage, "the learning rate must be > 0", "train.lr");
+  if (config.beta1 < 0.0 || config.beta1 >= 1.0) throw Error(ErrorKind::usage, "beta1 must be in [0, 1)", "train.beta1");
+  if (config.beta2 < 0.0 || config.beta2 >= 1.0) throw Error(ErrorKind::usage, "beta2 must be in [0, 1)", "train.beta2");
+  if (!(config.eps > 0.0)) throw Error(ErrorKind::usage, "eps must be > 0", "train.eps");
+  if (config.weight_decay < 0.0) throw Error(ErrorKind::usage, "weight_decay must be >= 0", "train.weight_decay");
+  if (config.momentum < 0.0 || config.momentum >= 1.0)
+    throw Error(ErrorKind::usage, "momentum must be in [0, 1)", "train.momentum");
+  m_.resize(model.arena_size());
+  if (config.kind == OptimKind::adam) v_.resize(model.arena_size());
+}
+
+void Optimizer::update_range(float* p, const float* g, float* m, float* v, size_t n, double lr) {
+  const float wd = static_cast<float>(config_.weight_decay);
+  if (config_.kind == OptimKind::adam) {
+    const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
+    const float step_size = static_cast<float>(lr / bias1_);
+    const float inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bias2_));
+    const float eps = static_cast<float>(config_.eps);
+    const float decay = static_cast<float>(1.0 - lr * config_.weight_decay);
+    const bool decoupled = config_.decoupled;
+    for (size_t i = 0; i < n; ++i) {
+      float grad = g[i];
+      if (decoupled) p[i] *= decay;
+      else grad += wd * p[i];
+      m[i] = b1 * m[i] + (1.0f - b1) * grad;
+      v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
+      const float denom = std::sqrt(v[i]) * inv_sqrt_bias2 + eps;
+      p[i] -= step_size * m[i] / denom;
+    }
+  } else {
+    const float mu = static_cast<float>(config_.momentum);
+    const float rate = static_cast<float>(lr);
+    const bool first = t_ == 1;
+    for (size_t i = 0; i < n; ++i) {
+      float d = g[i] + wd * p[i];
+      if (mu != 0.0f) {
+        m[i] = first ? d : mu * m[i] + d;
+        d = config_.nesterov ? d + mu * m[i] : m[i];
+      }
+      p[i] -= rate * d;
+    }
+  }
+}
+
+void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) {
+  ++t_;
+  bias1_ = 1.0 - std::pow(config_.beta1, static_cast<double>(t_));
+  bias2_ = 1.0 - std::pow(config_.beta2, static_cast<double>(t_));
+  float* p = model.params().data();
+  const float* g = model.grads().data();
+  float* m = m_.data();
+  float* v = config_.kind == OptimKind::adam ? v_.data() : nullptr;
+  const size_t dense = model.dense_floats();
+  const bool lazy = config_.lazy_sparse;
+  // Dense region (padding between tensors has zero gradient and zero parameter: a no-op).
+  update_range(p, g, m, v, lazy ? dense : model.arena_size(), lr);
+  if (!lazy) return;
+  for (const ParamTensor& t : model.tensors()) {
+    if (!t.row_sparse) continue;
+    const size_t width = static_cast<size_t>(t.shape[1]);
+    for (int32_t r : touched) {
+      const size_t at = t.offset + static_cast<size_t>(r) * width;
+      update_range(p + at, g + at, m + at, v ? v + at : nullptr, width, lr);
+    }
+  }
+}
+
+}  // namespace mmoe
