@@ -143,6 +143,10 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     m.off.tower_b.push_back(model.tensor("tower." + std::to_string(l) + ".b").offset);
   }
 
+  // Table gradients are cleared lazily (only the rows the previous batch touched), so start from zero:
+  // another Executor may have left rows of its own behind.
+  model.zero_grads();
+
   // Workspaces: allocated once, for the largest slice a thread can get.
   const size_t cap = (max_batch + static_cast<size_t>(n_threads) - 1) / static_cast<size_t>(n_threads);
   m.ws.resize(static_cast<size_t>(n_threads));
