@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "mmoe/error.h"
 #include "mmoe/fs.h"
 #include "mmoe/model_file.h"
 #include "session.h"
@@ -18,6 +19,8 @@ struct TrainArgs {
   CommonArgs common;
   DataArgs data;
   std::string out, metrics_out;
+  std::string checkpoint, resume;
+  long long checkpoint_every = 0;
 };
 
 nlohmann::json history_json(const TrainResult& r) {
@@ -41,7 +44,21 @@ int run_train(const TrainArgs& a) {
   Splits splits = load_splits(a.data, rc, a.common.quiet);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   const ModelSpec spec = build_spec(s, splits.pipeline);
-  Model model(spec);
+  const nlohmann::json pipeline_json = splits.pipeline.to_json();
+  std::unique_ptr<LoadedCheckpoint> resume;
+  std::unique_ptr<Model> owned;
+  if (!a.resume.empty()) {
+    resume = std::make_unique<LoadedCheckpoint>(load_checkpoint(a.resume));
+    if (spec_to_json(resume->model.model->spec()) != spec_to_json(spec))
+      throw Error(ErrorKind::usage, "the model settings differ from the checkpoint's; resume with the same ones",
+                  a.resume);
+    if (resume->model.pipeline != pipeline_json)
+      throw Error(ErrorKind::input, "the training data or schema differ from the checkpoint's", a.resume);
+    owned = std::move(resume->model.model);
+  } else {
+    owned = std::make_unique<Model>(spec);
+  }
+  Model& model = *owned;
   std::ostream& log = std::cerr;
   if (!a.common.quiet) {
     log << "data: " << splits.describe << "\n";
@@ -52,7 +69,17 @@ int run_train(const TrainArgs& a) {
     log << "model: " << describe_spec(spec, model.n_params()) << "\n";
   }
   const Dataset* valid = splits.valid.rows > 0 ? &splits.valid : nullptr;
-  const TrainResult result = train(model, splits.train, valid, config, progress_printer(a.common.quiet));
+  CheckpointHooks hooks;
+  hooks.resume = resume.get();
+  if (a.checkpoint_every > 0) {
+    if (a.checkpoint.empty())
+      throw Error(ErrorKind::usage, "--checkpoint-every needs --checkpoint PATH", "--checkpoint-every");
+    hooks.every_steps = a.checkpoint_every;
+    hooks.save = [&](const Model& m, const Optimizer& opt, const nlohmann::json& state, std::span<const float> best) {
+      save_checkpoint(a.checkpoint, m, opt, pipeline_json, state, {{"best_params", best}});
+    };
+  }
+  const TrainResult result = train(model, splits.train, valid, config, progress_printer(a.common.quiet), hooks);
 
   nlohmann::json report;
   report["model"] = {{"arch", to_string(spec.arch)}, {"parameters", model.n_params()},
@@ -78,7 +105,7 @@ int run_train(const TrainArgs& a) {
   if (!a.out.empty()) {
     nlohmann::json meta = {{"training", report["training"]}, {"model", report["model"]}, {"data", report["data"]}};
     meta["training"].erase("history");
-    save_model(a.out, model, splits.pipeline.to_json(), meta);
+    save_model(a.out, model, pipeline_json, meta);
   }
   if (!a.metrics_out.empty()) write_file_atomic(a.metrics_out, report.dump(2) + "\n");
   if (!a.common.quiet) {
@@ -106,6 +133,11 @@ Action register_train(CLI::App& app) {
   app.add_option("--on-bad-row", a->data.on_bad_row, "error (default) or skip rows that fail to parse");
   app.add_option("--out,-o", a->out, "write the trained model here");
   app.add_option("--metrics-out", a->metrics_out, "write metrics JSON here");
+  app.add_option("--checkpoint", a->checkpoint, "checkpoint file, rewritten atomically every --checkpoint-every steps");
+  app.add_option("--checkpoint-every", a->checkpoint_every, "steps between checkpoints (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--resume", a->resume, "continue from this checkpoint (same data and settings): the result is "
+                                        "bit-identical to an uninterrupted run");
   app.add_flag("--quiet,-q", a->common.quiet, "print nothing but errors");
   add_flags(app, "train", a->common.raw, a->common.raw_lists);
   return [a]() { return run_train(*a); };

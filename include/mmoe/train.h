@@ -22,6 +22,7 @@
 #include "mmoe/dataset.h"
 #include "mmoe/metrics.h"
 #include "mmoe/model.h"
+#include "mmoe/model_file.h"
 #include "mmoe/optim.h"
 
 namespace mmoe {
@@ -90,8 +91,19 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// Checkpointing: every `every_steps` optimizer steps, `save` gets everything needed to continue exactly:
+// the model, the optimizer (moments, step count), the loop state as JSON (epoch, batch, loss sums, history,
+// early-stopping state) and the best weights so far. Passing a loaded checkpoint as `resume` continues from it
+// (its model must be the `model` argument's parameters already); with the same data, seed, batch size and
+// thread count the result is bit-identical to an uninterrupted run.
+struct CheckpointHooks {
+  int64_t every_steps = 0;
+  std::function<void(const Model&, const Optimizer&, const nlohmann::json& state, std::span<const float> best)> save;
+  const LoadedCheckpoint* resume = nullptr;
+};
+
 TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_set, const TrainConfig& config,
-                  const ProgressFn& progress = {});
+                  const ProgressFn& progress = {}, const CheckpointHooks& checkpoints = {});
 
 // Predictions for every row: (rows, n_task) probabilities (binary) or values (regression).
 std::vector<float> predict(Model& model, const Dataset& data, int threads, size_t batch_size = 4096);

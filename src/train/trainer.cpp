@@ -229,8 +229,88 @@ Evaluation evaluate(Model& model, const Dataset& data, int threads) {
   return ev;
 }
 
+namespace {
+
+nlohmann::json record_to_json(const EpochRecord& r) {
+  return {{"epoch", r.epoch}, {"steps", r.steps}, {"train_loss", r.train_loss}, {"valid_loss", r.valid_loss},
+          {"lr", r.lr}, {"seconds", r.seconds}, {"valid_metrics", r.valid_metrics}};
+}
+
+EpochRecord record_from_json(const nlohmann::json& j) {
+  EpochRecord r;
+  r.epoch = j.at("epoch").get<int>();
+  r.steps = j.at("steps").get<int64_t>();
+  r.train_loss = j.at("train_loss").get<double>();
+  r.valid_loss = j.at("valid_loss").is_null() ? NAN : j.at("valid_loss").get<double>();
+  r.lr = j.at("lr").get<double>();
+  r.seconds = j.at("seconds").get<double>();
+  for (const auto& [task, metrics] : j.at("valid_metrics").items())  // JSON has no NaN: null stands for it
+    for (const auto& [name, value] : metrics.items())
+      r.valid_metrics[task][name] = value.is_null() ? NAN : value.get<double>();
+  return r;
+}
+
+// The loop's position and running sums: what a checkpoint must carry besides weights and optimizer.
+struct LoopState {
+  int epoch = 1;
+  int64_t batch = 0;  // next batch of `epoch`
+  int64_t step = 0;
+  double loss_sum = 0.0;
+  size_t loss_rows = 0;
+  double epoch_seconds = 0.0;  // of the current epoch, before the interruption
+  double curve_sum = 0.0;
+  int64_t curve_count = 0;
+  int bad_epochs = 0;
+  bool have_best = false;
+
+  nlohmann::json to_json(const TrainResult& r, const TrainConfig& c, size_t rows) const {
+    nlohmann::json history = nlohmann::json::array(), curve = nlohmann::json::array();
+    for (const EpochRecord& e : r.history) history.push_back(record_to_json(e));
+    for (const CurvePoint& p : r.curve) curve.push_back({p.step, p.train_loss, p.valid_loss});
+    return {{"epoch", epoch}, {"batch", batch}, {"step", step}, {"loss_sum", loss_sum}, {"loss_rows", loss_rows},
+            {"epoch_seconds", epoch_seconds}, {"curve_sum", curve_sum}, {"curve_count", curve_count},
+            {"bad_epochs", bad_epochs}, {"have_best", have_best}, {"best_epoch", r.best_epoch},
+            {"best_metric", r.best_metric}, {"train_seconds", r.train_seconds}, {"history", history},
+            {"curve", curve}, {"seed", c.seed}, {"batch_size", c.batch_size}, {"threads", c.threads},
+            {"train_rows", rows}, {"shuffle", c.shuffle}};
+  }
+
+  void from_json(const nlohmann::json& j, TrainResult& r, const TrainConfig& c, size_t rows) {
+    auto same = [&](const char* key, const nlohmann::json& now, const char* setting) {
+      if (j.at(key) != now)
+        throw Error(ErrorKind::usage,
+                    std::string("the checkpoint was written with ") + key + " = " + j.at(key).dump() +
+                        ", this run has " + now.dump() + "; resuming needs the same value to continue exactly",
+                    setting);
+    };
+    same("seed", c.seed, "train.seed");
+    same("batch_size", c.batch_size, "train.batch_size");
+    same("threads", c.threads, "train.threads");
+    same("shuffle", c.shuffle, "train.shuffle");
+    same("train_rows", rows, "data.train");
+    epoch = j.at("epoch").get<int>();
+    batch = j.at("batch").get<int64_t>();
+    step = j.at("step").get<int64_t>();
+    loss_sum = j.at("loss_sum").get<double>();
+    loss_rows = j.at("loss_rows").get<size_t>();
+    epoch_seconds = j.at("epoch_seconds").get<double>();
+    curve_sum = j.at("curve_sum").get<double>();
+    curve_count = j.at("curve_count").get<int64_t>();
+    bad_epochs = j.at("bad_epochs").get<int>();
+    have_best = j.at("have_best").get<bool>();
+    r.best_epoch = j.at("best_epoch").get<int>();
+    if (!j.at("best_metric").is_null()) r.best_metric = j.at("best_metric").get<double>();  // else still +-inf
+    r.train_seconds = j.at("train_seconds").get<double>();
+    for (const auto& e : j.at("history")) r.history.push_back(record_from_json(e));
+    for (const auto& p : j.at("curve"))
+      r.curve.push_back({p.at(0).get<int64_t>(), p.at(1).get<double>(), p.at(2).is_null() ? NAN : p.at(2).get<double>()});
+  }
+};
+
+}  // namespace
+
 TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_set, const TrainConfig& c,
-                  const ProgressFn& progress) {
+                  const ProgressFn& progress, const CheckpointHooks& checkpoints) {
   const ModelSpec& spec = model.spec();
   if (c.batch_size < 1) throw Error(ErrorKind::usage, "batch_size must be >= 1", "train.batch_size");
   if (c.epochs < 1 && c.max_steps < 1) throw Error(ErrorKind::usage, "epochs must be >= 1", "train.epochs");
@@ -255,39 +335,47 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
                           : spec.tasks[watched].kind == TaskKind::binary ? "auc" : "mse";
   const bool higher_is_better = result.watched_metric == "auc" || result.watched_metric == "r2" ||
                                 result.watched_metric == "accuracy";
+  result.best_metric = higher_is_better ? -INFINITY : INFINITY;
 
-  if (c.init_params) model.init(c.seed);
   const size_t bs = std::min(c.batch_size, train_set.rows);
+  if (c.init_params && !checkpoints.resume) model.init(c.seed);
   Executor exec(model, bs, c.threads);
   Optimizer opt(model, c.optim);
   Stager stager(train_set, bs);
   AlignedBuffer<float> best_params(model.arena_size());
   std::memcpy(best_params.data(), model.params().data(), model.arena_size() * sizeof(float));
-  bool have_best = false;
-  result.best_metric = higher_is_better ? -INFINITY : INFINITY;
+  LoopState st;
+  if (checkpoints.resume) {
+    restore_optimizer(opt, *checkpoints.resume);
+    st.from_json(checkpoints.resume->trainer_state, result, c, train_set.rows);
+    const auto best = checkpoints.resume->extra.find("best_params");
+    if (best == checkpoints.resume->extra.end() || best->second.size() != model.arena_size())
+      throw Error(ErrorKind::format, "the checkpoint has no best_params of the model's size", "checkpoint");
+    std::memcpy(best_params.data(), best->second.data(), model.arena_size() * sizeof(float));
+  }
 
   std::vector<size_t> order(train_set.rows);
   const int64_t steps_per_epoch = static_cast<int64_t>((train_set.rows + bs - 1) / bs);
   const int64_t total_steps = c.max_steps > 0 ? c.max_steps : steps_per_epoch * c.epochs;
   const int epochs = c.max_steps > 0 ? static_cast<int>((c.max_steps + steps_per_epoch - 1) / steps_per_epoch) : c.epochs;
   const Rng order_rng(c.seed ^ 0x5eedda7aULL);
-  int64_t step = 0;
-  int bad_epochs = 0;
-  double curve_sum = 0.0;
-  int64_t curve_count = 0;
+  auto save_checkpoint_now = [&]() {
+    if (checkpoints.save)
+      checkpoints.save(model, opt, st.to_json(result, c, train_set.rows),
+                       std::span<const float>(best_params.data(), best_params.size()));
+  };
 
-  for (int epoch = 1; epoch <= epochs && step < total_steps; ++epoch) {
+  for (; st.epoch <= epochs && (st.step < total_steps || st.batch > 0); ++st.epoch) {
+    // The data order of an epoch is a pure function of (seed, epoch): a resumed run sees the same batches.
     std::iota(order.begin(), order.end(), size_t{0});
     if (c.shuffle) {
-      Rng rng = order_rng.derive(static_cast<uint64_t>(epoch));
+      Rng rng = order_rng.derive(static_cast<uint64_t>(st.epoch));
       rng.shuffle(std::span<size_t>(order));
     }
     const auto t0 = Clock::now();
-    double loss_sum = 0.0;
-    size_t loss_rows = 0;
-    double lr = c.optim.lr;
-    for (int64_t b = 0; b < steps_per_epoch && step < total_steps; ++b) {
-      const size_t begin = static_cast<size_t>(b) * bs;
+    double lr = learning_rate(c, st.epoch, std::max<int64_t>(st.step - 1, 0), total_steps);
+    for (; st.batch < steps_per_epoch && st.step < total_steps; ++st.batch) {
+      const size_t begin = static_cast<size_t>(st.batch) * bs;
       const size_t n = std::min(bs, train_set.rows - begin);
       const BatchView batch = stager.stage(order.data() + begin, n);
       const LossReport& loss = exec.forward_backward(batch);
@@ -297,48 +385,60 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
           if (!std::isfinite(loss.per_task[k])) task = spec.tasks[k].name;
         throw Error(ErrorKind::input,
                     "training diverged: the loss of task '" + task + "' became " + std::to_string(loss.total) +
-                        " at step " + std::to_string(step + 1) + " (epoch " + std::to_string(epoch) + ")",
+                        " at step " + std::to_string(st.step + 1) + " (epoch " + std::to_string(st.epoch) + ")",
                     "train", "lower the learning rate or set train.clip_grad_norm");
       }
       const std::string bad = first_bad_gradient(model, exec.touched_rows());
       if (!bad.empty())
         throw Error(ErrorKind::input,
                     "training diverged: the gradient of layer '" + bad + "' is not finite at step " +
-                        std::to_string(step + 1) + " (epoch " + std::to_string(epoch) + ")",
+                        std::to_string(st.step + 1) + " (epoch " + std::to_string(st.epoch) + ")",
                     "train", "lower the learning rate or set train.clip_grad_norm");
       if (c.clip_grad_norm > 0.0) clip_gradients(model, exec.touched_rows(), c.clip_grad_norm);
-      lr = learning_rate(c, epoch, step, total_steps);
+      lr = learning_rate(c, st.epoch, st.step, total_steps);
       opt.step(model, lr, exec.touched_rows());
-      ++step;
-      loss_sum += loss.total * static_cast<double>(n);
-      loss_rows += n;
-      curve_sum += loss.total;
-      ++curve_count;
-      if (c.eval_every_steps > 0 && step % c.eval_every_steps == 0) {
-        CurvePoint point{step, curve_sum / static_cast<double>(curve_count), NAN};
+      ++st.step;
+      st.loss_sum += loss.total * static_cast<double>(n);
+      st.loss_rows += n;
+      st.curve_sum += loss.total;
+      ++st.curve_count;
+      if (c.eval_every_steps > 0 && st.step % c.eval_every_steps == 0) {
+        CurvePoint point{st.step, st.curve_sum / static_cast<double>(st.curve_count), NAN};
         if (valid_set) point.valid_loss = objective(spec, *valid_set, predict(model, *valid_set, c.threads));
         result.curve.push_back(point);
-        curve_sum = 0.0;
-        curve_count = 0;
+        st.curve_sum = 0.0;
+        st.curve_count = 0;
       }
       if (progress) {
         Progress p;
-        p.epoch = epoch;
+        p.epoch = st.epoch;
         p.epochs = epochs;
-        p.step = b + 1;
+        p.step = st.batch + 1;
         p.steps_per_epoch = steps_per_epoch;
-        p.loss = loss_sum / static_cast<double>(loss_rows);
+        p.loss = st.loss_sum / static_cast<double>(st.loss_rows);
         progress(p);
+      }
+      if (checkpoints.every_steps > 0 && st.step % checkpoints.every_steps == 0) {
+        const int64_t b = st.batch;
+        st.batch = b + 1;  // the checkpoint resumes after this batch
+        st.epoch_seconds += seconds_since(t0);
+        save_checkpoint_now();
+        st.epoch_seconds -= seconds_since(t0);
+        st.batch = b;
       }
     }
     EpochRecord rec;
-    rec.epoch = epoch;
-    rec.steps = step;
-    rec.seconds = seconds_since(t0);
-    rec.train_loss = loss_sum / static_cast<double>(std::max<size_t>(loss_rows, 1));
+    rec.epoch = st.epoch;
+    rec.steps = st.step;
+    rec.seconds = st.epoch_seconds + seconds_since(t0);
+    rec.train_loss = st.loss_sum / static_cast<double>(std::max<size_t>(st.loss_rows, 1));
     rec.lr = lr;
     rec.valid_loss = NAN;
     result.train_seconds += rec.seconds;
+    st.batch = 0;
+    st.loss_sum = 0.0;
+    st.loss_rows = 0;
+    st.epoch_seconds = 0.0;
     bool improved = false;
     if (valid_set && valid_set->rows > 0) {
       Evaluation ev = evaluate(model, *valid_set, c.threads);
@@ -356,17 +456,17 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
       improved = true;  // without validation the last epoch is the result
     }
     if (improved) {
-      result.best_epoch = epoch;
-      have_best = true;
-      bad_epochs = 0;
+      result.best_epoch = st.epoch;
+      st.have_best = true;
+      st.bad_epochs = 0;
       std::memcpy(best_params.data(), model.params().data(), model.arena_size() * sizeof(float));
     } else {
-      ++bad_epochs;
+      ++st.bad_epochs;
     }
     result.history.push_back(rec);
     if (progress) {
       Progress p;
-      p.epoch = epoch;
+      p.epoch = st.epoch;
       p.epochs = epochs;
       p.step = steps_per_epoch;
       p.steps_per_epoch = steps_per_epoch;
@@ -375,13 +475,13 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
       p.record = &result.history.back();
       progress(p);
     }
-    if (c.patience > 0 && bad_epochs >= c.patience) {
+    if (c.patience > 0 && st.bad_epochs >= c.patience) {
       result.stopped_early = true;
       break;
     }
   }
-  result.steps = step;
-  if (valid_set && c.restore_best && have_best)
+  result.steps = st.step;
+  if (valid_set && c.restore_best && st.have_best)
     std::memcpy(model.params().data(), best_params.data(), model.arena_size() * sizeof(float));
   else if (!result.history.empty())
     result.best_epoch = result.history.back().epoch;
