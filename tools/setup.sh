@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mmoe needs from Debian 12's packages (only what is missing) and builds it into build/.
-# Usage: tools/setup.sh [extra cmake args...]   (MMOE_BUILD_DIR overrides build/)
+# Usage: tools/setup.sh [extra cmake args...]   (MMOE_BUILD_DIR overrides build/; MMOE_TARGET builds one target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,4 @@ fi
 
 build_dir="${MMOE_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+cmake --build "$build_dir" -j"$(nproc)" ${MMOE_TARGET:+--target "$MMOE_TARGET"}
