@@ -97,28 +97,30 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
+[[noreturn]] void wrong_type(const Param& p, const std::string& want, const std::string& where) {
+  throw Error(ErrorKind::usage, "key '" + p.key + "' must be " + want, where);
+}
+
 std::string node_text(const toml::node& node, const Param& p, const std::string& where) {
-  auto bad = [&](const std::string& want) {
-    throw Error(ErrorKind::usage, "key '" + p.key + "' must be " + want, where);
-  };
+  auto bad = [&](const std::string& want) { wrong_type(p, want, where); };
   switch (p.type) {
     case T::integer:
       if (auto v = node.value<int64_t>(); v && node.is_integer()) return std::to_string(*v);
-      bad("an integer");
+      wrong_type(p, "an integer", where);
     case T::number:
       if (node.is_integer() || node.is_floating_point()) {
-        std::ostringstream out;
-        out.precision(17);
-        out << *node.value<double>();
-        return out.str();
+        // The shortest text that reads back as the same double: -0.1 stays "-0.1" in messages.
+        char buf[32];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *node.value<double>());
+        return std::string(buf, ec == std::errc() ? end : buf);
       }
-      bad("a number");
+      wrong_type(p, "a number", where);
     case T::text:
       if (auto v = node.value<std::string>()) return *v;
-      bad("a string");
+      wrong_type(p, "a string", where);
     case T::boolean:
       if (auto v = node.value<bool>()) return *v ? "true" : "false";
-      bad("true or false");
+      wrong_type(p, "true or false", where);
     case T::int_list:
       if (const toml::array* arr = node.as_array()) {
         std::string out;
@@ -130,7 +132,7 @@ std::string node_text(const toml::node& node, const Param& p, const std::string&
         return out;
       }
       if (node.is_integer()) return std::to_string(*node.value<int64_t>());
-      bad("a list of integers, like [16] or [64, 32]");
+      wrong_type(p, "a list of integers, like [16] or [64, 32]", where);
   }
   return {};
 }

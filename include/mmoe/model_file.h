@@ -147,6 +147,9 @@ struct Container {
 // Reads and validates a container of any kind / of the expected kind (a wrong kind is a format error).
 Container read_container(const std::string& path);
 Container read_container(const std::string& path, FileKind expected);
+// The same checks on a file's bytes already in memory; `name` stands for the path in messages. This is the
+// entry point of the model-loader fuzzer (tests/fuzz/fuzz_model_file.cpp).
+Container read_container_bytes(std::vector<uint8_t> bytes, const std::string& name, FileKind expected);
 
 // ---- spec and optimizer config as JSON -------------------------------------------------------------------
 
@@ -180,6 +183,8 @@ struct LoadedModel {
 // Rebuilds the Model from the stored spec, checks that its tensor table (name, shape, offset, size) and
 // arena size match the file exactly, and copies the parameters in: params() is bit-identical to the saved.
 LoadedModel load_model(const std::string& path);
+// load_model on bytes in memory (`name` stands for the path in messages).
+LoadedModel load_model_bytes(std::vector<uint8_t> bytes, const std::string& name);
 
 // ---- checkpoints -----------------------------------------------------------------------------------------
 

@@ -445,10 +445,10 @@ std::string Container::where(uint64_t offset, const std::string& part) const {
 
 // ---- read / write ------------------------------------------------------------------------------------------
 
-static Container read_impl(const std::string& path, const FileKind* expected) {
+static Container read_impl(std::vector<uint8_t> bytes, const std::string& path, const FileKind* expected) {
   Container c;
   c.path = path;
-  c.bytes = read_whole_file(path);
+  c.bytes = std::move(bytes);
   const uint8_t* b = c.bytes.data();
   const uint64_t size = c.bytes.size();
 
@@ -495,8 +495,13 @@ static Container read_impl(const std::string& path, const FileKind* expected) {
   return c;
 }
 
-Container read_container(const std::string& path) { return read_impl(path, nullptr); }
-Container read_container(const std::string& path, FileKind expected) { return read_impl(path, &expected); }
+Container read_container(const std::string& path) { return read_impl(read_whole_file(path), path, nullptr); }
+Container read_container(const std::string& path, FileKind expected) {
+  return read_impl(read_whole_file(path), path, &expected);
+}
+Container read_container_bytes(std::vector<uint8_t> bytes, const std::string& name, FileKind expected) {
+  return read_impl(std::move(bytes), name, &expected);
+}
 
 void write_container(const std::string& path, FileKind kind, const nlohmann::json& header,
                      const std::vector<SectionData>& sections) {

@@ -324,6 +324,11 @@ LoadedModel load_model(const std::string& path) {
   return load_model_part(c, kModelFormat);
 }
 
+LoadedModel load_model_bytes(std::vector<uint8_t> bytes, const std::string& name) {
+  const Container c = read_container_bytes(std::move(bytes), name, FileKind::model);
+  return load_model_part(c, kModelFormat);
+}
+
 // ---- checkpoints -------------------------------------------------------------------------------------------
 
 void save_checkpoint(const std::string& path, const Model& model, const Optimizer& opt, const json& pipeline,

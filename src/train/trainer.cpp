@@ -132,8 +132,27 @@ double learning_rate(const TrainConfig& c, int epoch, int64_t step, int64_t tota
   return lr;
 }
 
+// True when no value is NaN or infinite. Works on the exponent bits with an integer max, which the compiler
+// vectorises (a float test would not be, without fast-math): this runs after every training step.
+bool all_finite(const float* values, size_t n) {
+  uint32_t max_exponent = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    max_exponent = std::max(max_exponent, bits & 0x7f800000u);
+  }
+  return max_exponent != 0x7f800000u;
+}
+
 // Names the first tensor whose gradient is not finite (only the touched rows of sparse tables count).
 std::string first_bad_gradient(const Model& model, std::span<const int32_t> touched) {
+  bool finite = all_finite(model.grads().data(), model.dense_floats());
+  for (const ParamTensor& t : model.tensors()) {
+    if (!finite || !t.row_sparse) continue;
+    const size_t width = static_cast<size_t>(t.shape[1]);
+    for (int32_t r : touched) finite = finite && all_finite(model.grads().data() + t.offset + static_cast<size_t>(r) * width, width);
+  }
+  if (finite) return {};
   const float* g = model.grads().data();
   for (const ParamTensor& t : model.tensors()) {
     if (t.row_sparse) {
