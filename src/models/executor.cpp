@@ -9,14 +9,13 @@
 // H = expert_units.back(), T = tasks, G = gates.
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "kernels/elementwise.h"
 #include "kernels/gate_mix.h"
-#include "kernels/gemm.h"
+#include "kernels/linear.h"
 #include "kernels/loss.h"
 #include "kernels/sparse.h"
 #include "mmoe/error.h"
@@ -42,6 +41,7 @@ struct Workspace {
   std::vector<AlignedBuffer<float>> dhid;  // like hid
   AlignedBuffer<float> dz;                 // (cap, N)
   AlignedBuffer<float> dxemb;              // (cap, n_cat*dim) embedding encoding only
+  AlignedBuffer<float> wt;                 // one weight matrix transposed, for an input-gradient GEMM
   AlignedBuffer<float> grads;              // (dense_floats) private gradients, threads > 0
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
 };
@@ -99,8 +99,6 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     : model_(model), max_batch_(max_batch), n_threads_(n_threads), impl_(std::make_unique<Impl>()) {
   if (n_threads < 1) throw Error(ErrorKind::usage, "the thread count must be >= 1", "threads");
   if (max_batch < 1) throw Error(ErrorKind::usage, "the batch size must be >= 1", "batch_size");
-  // The executor splits batches itself; the GEMM backends must not start threads of their own.
-  Eigen::setNbThreads(1);
   Impl& m = *impl_;
   const ModelSpec& spec = model.spec();
   m.spec = &model.spec();
@@ -149,6 +147,15 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
 
   // Workspaces: allocated once, for the largest slice a thread can get.
   const size_t cap = (max_batch + static_cast<size_t>(n_threads) - 1) / static_cast<size_t>(n_threads);
+  // The largest weight matrix that backward transposes: a tower or deeper expert layer, or the embedding rows.
+  size_t wt_floats = m.embedding ? m.N * m.n_cat * m.dim : 0;
+  for (size_t l = 1; l < L; ++l)
+    wt_floats = std::max(wt_floats, static_cast<size_t>(spec.expert_units[l - 1]) * spec.expert_units[l]);
+  for (size_t l = 0, in = static_cast<size_t>(m.H); l < n_tower; ++l) {
+    const size_t out = m.tower_width(l);
+    wt_floats = std::max(wt_floats, in * out);
+    in = out;
+  }
   m.ws.resize(static_cast<size_t>(n_threads));
   const size_t T = static_cast<size_t>(m.n_task);
   for (size_t t = 0; t < m.ws.size(); ++t) {
@@ -179,6 +186,7 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     }
     w.out.resize(cap * T);
     w.dout.resize(cap * T);
+    w.wt.resize(wt_floats);
     if (t > 0) w.grads.resize(model.dense_floats());
     w.loss.assign(T, 0.0);
   }
@@ -187,7 +195,6 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
 Executor::~Executor() = default;
 
 void Executor::Impl::forward(Workspace& w, const float* params, const BatchView& batch) {
-  using kernels::gemm;
   const size_t R = w.rows;
   if (R == 0) return;
   const ModelSpec& s = *spec;
@@ -204,22 +211,24 @@ void Executor::Impl::forward(Workspace& w, const float* params, const BatchView&
     a = w.xin.data();
     lda = din;
   }
+  // Bias and the experts' ReLU are fused into the GEMM's store; a one-hot input is gathered into z first.
   MatrixView z = view(w.z, R, N);
-  gemm(false, false, R, N, din, 1.0f, a, lda, params + off.first_w, N, 0.0f, z.data, N);
-  if (onehot) kernels::onehot_gather_add(cat, params + off.table, z);
   const size_t n_expert_cols = static_cast<size_t>(bank) * h1;
-  kernels::bias_relu(z.block_cols(0, n_expert_cols), params + off.first_b);
-  if (n_gate > 0) kernels::bias_add(z.block_cols(n_expert_cols, N - n_expert_cols), params + off.first_b + n_expert_cols);
+  if (onehot) {
+    kernels::zero(z);
+    kernels::onehot_gather_add(cat, params + off.table, z);
+  }
+  kernels::linear_forward(ConstMatrixView{a, R, din, lda}, params + off.first_w, N, params + off.first_b, n_expert_cols,
+                          z, onehot);
 
   // 2. Deeper expert layers: one small GEMM per expert on its column block.
   for (size_t l = 1; l < s.expert_units.size(); ++l) {
     const size_t in = s.expert_units[l - 1], out = s.expert_units[l];
     const MatrixView prev = l == 1 ? z.block_cols(0, n_expert_cols) : view(w.hid[l - 1], R, bank * in);
     MatrixView cur = view(w.hid[l], R, bank * out);
-    for (int e = 0; e < bank; ++e)
-      gemm(false, false, R, out, in, 1.0f, prev.data + e * in, prev.stride, params + off.expert_w[l] + e * in * out,
-           out, 0.0f, cur.data + e * out, cur.stride);
-    kernels::bias_relu(cur, params + off.expert_b[l]);
+    for (size_t e = 0; e < static_cast<size_t>(bank); ++e)
+      kernels::linear_forward(prev.block_cols(e * in, in), params + off.expert_w[l] + e * in * out, out,
+                              params + off.expert_b[l] + e * out, out, cur.block_cols(e * out, out));
   }
 
   // 3. Gates: softmax and mixture, fused.
@@ -239,10 +248,8 @@ void Executor::Impl::forward(Workspace& w, const float* params, const BatchView&
       const bool last = l == s.tower_units.size();
       MatrixView dst = last ? out.block_cols(static_cast<size_t>(k), 1)
                             : view(w.tact[l], R, T * ow).block_cols(static_cast<size_t>(k) * ow, ow);
-      gemm(false, false, R, ow, in_w, 1.0f, in.data, in.stride, params + off.tower_w[l] + k * in_w * ow, ow, 0.0f,
-           dst.data, dst.stride);
-      if (last) kernels::bias_add(dst, params + off.tower_b[l] + k * ow);
-      else kernels::bias_relu(dst, params + off.tower_b[l] + k * ow);
+      kernels::linear_forward(in, params + off.tower_w[l] + k * in_w * ow, ow, params + off.tower_b[l] + k * ow,
+                              last ? 0 : ow, dst);
       in = dst;
       in_w = ow;
     }
@@ -250,7 +257,6 @@ void Executor::Impl::forward(Workspace& w, const float* params, const BatchView&
 }
 
 void Executor::Impl::backward(Workspace& w, const float* params, float* grads, const BatchView& batch) {
-  using kernels::gemm;
   const size_t R = w.rows;
   if (R == 0) return;
   const ModelSpec& s = *spec;
@@ -271,17 +277,16 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
       const size_t iw = l == 0 ? static_cast<size_t>(H) : s.tower_units[l - 1];
       const MatrixView in = l == 0 ? tower_in(w, k)
                                    : view(w.tact[l - 1], R, T * iw).block_cols(static_cast<size_t>(k) * iw, iw);
-      gemm(true, false, iw, ow, R, 1.0f, in.data, in.stride, d.data, d.stride, 1.0f,
-           grads + off.tower_w[l] + k * iw * ow, ow);
+      kernels::linear_wgrad(in, d, grads + off.tower_w[l] + k * iw * ow, ow);
       kernels::col_sum_add(d, grads + off.tower_b[l] + k * ow);
+      // Input gradient d W^T, as d (R, ow) times W^T (ow, iw).
+      MatrixView wt = view(w.wt, ow, iw);
+      kernels::transpose(ConstMatrixView{params + off.tower_w[l] + k * iw * ow, iw, ow, ow}, wt);
       if (l == 0) {
-        MatrixView din_acc = d_tower_in(w, k);
-        gemm(false, true, R, iw, ow, 1.0f, d.data, d.stride, params + off.tower_w[l] + k * iw * ow, ow, 1.0f,
-             din_acc.data, din_acc.stride);
+        kernels::linear_nn(d, wt.data, iw, true, d_tower_in(w, k));
       } else {
         MatrixView dprev = view(w.dtact[l - 1], R, T * iw).block_cols(static_cast<size_t>(k) * iw, iw);
-        gemm(false, true, R, iw, ow, 1.0f, d.data, d.stride, params + off.tower_w[l] + k * iw * ow, ow, 0.0f,
-             dprev.data, dprev.stride);
+        kernels::linear_nn(d, wt.data, iw, false, dprev);
         kernels::relu_backward(dprev, in);
         d = dprev;
       }
@@ -302,11 +307,12 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
     kernels::relu_backward(d, view(w.hid[l], R, bank * out));
     const MatrixView prev = l == 1 ? z.block_cols(0, n_expert_cols) : view(w.hid[l - 1], R, bank * in);
     MatrixView dprev = l == 1 ? dz.block_cols(0, n_expert_cols) : view(w.dhid[l - 1], R, bank * in);
-    for (int e = 0; e < bank; ++e) {
-      gemm(true, false, in, out, R, 1.0f, prev.data + e * in, prev.stride, d.data + e * out, d.stride, 1.0f,
-           grads + off.expert_w[l] + e * in * out, out);
-      gemm(false, true, R, in, out, 1.0f, d.data + e * out, d.stride, params + off.expert_w[l] + e * in * out, out,
-           0.0f, dprev.data + e * in, dprev.stride);
+    MatrixView wt = view(w.wt, out, in);
+    for (size_t e = 0; e < static_cast<size_t>(bank); ++e) {
+      kernels::linear_wgrad(prev.block_cols(e * in, in), d.block_cols(e * out, out),
+                            grads + off.expert_w[l] + e * in * out, out);
+      kernels::transpose(ConstMatrixView{params + off.expert_w[l] + e * in * out, in, out, out}, wt);
+      kernels::linear_nn(d.block_cols(e * out, out), wt.data, in, false, dprev.block_cols(e * in, in));
     }
     kernels::col_sum_add(d, grads + off.expert_b[l]);
   }
@@ -315,11 +321,13 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   kernels::relu_backward(dz.block_cols(0, n_expert_cols), z.block_cols(0, n_expert_cols));
   const float* a = embedding ? w.xin.data() : (batch.dense ? batch.dense + w.r0 * n_dense : nullptr);
   const size_t lda = embedding ? din : n_dense;
-  gemm(true, false, din, N, R, 1.0f, a, lda, dz.data, N, 1.0f, grads + off.first_w, N);
+  kernels::linear_wgrad(ConstMatrixView{a, R, din, lda}, dz, grads + off.first_w, N);
   kernels::col_sum_add(dz, grads + off.first_b);
-  if (embedding)  // gradient w.r.t. the embedded inputs: dz (R, N) x first.w[n_dense:, :]^T
-    gemm(false, true, R, n_cat * dim, N, 1.0f, dz.data, N, params + off.first_w + n_dense * N, N, 0.0f,
-         w.dxemb.data(), n_cat * dim);
+  if (embedding) {  // gradient w.r.t. the embedded inputs: dz (R, N) x first.w[n_dense:, :]^T
+    MatrixView wt = view(w.wt, N, n_cat * dim);
+    kernels::transpose(ConstMatrixView{params + off.first_w + n_dense * N, n_cat * dim, N, N}, wt);
+    kernels::linear_nn(dz, wt.data, n_cat * dim, false, view(w.dxemb, R, n_cat * dim));
+  }
 }
 
 const LossReport& Executor::forward_backward(const BatchView& batch) {
