@@ -46,6 +46,19 @@ struct Workspace {
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
 };
 
+// Runs fn(t) for t in [0, nt), one OpenMP thread each; one thread runs inline. (libgomp allocates a
+// fresh team for every one-thread parallel region, which would break the no-allocation step, and the
+// fork is pure overhead there.)
+template <typename Fn>
+void run_threads(int nt, Fn&& fn) {
+  if (nt == 1) {
+    fn(size_t{0});
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  fn(static_cast<size_t>(omp_get_thread_num()));
+}
+
 }  // namespace
 
 struct Executor::Impl {
@@ -364,9 +377,7 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
   float* grads = model_.grads().data();
   const size_t dense_floats = model_.dense_floats();
   const int nt = n_threads_;
-#pragma omp parallel num_threads(nt)
-  {
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
+  auto slice = [&](size_t t) {
     Workspace& w = m.ws[t];
     w.r0 = B * t / static_cast<size_t>(nt);
     w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
@@ -382,7 +393,9 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
                                                       : kernels::squared_error_loss(col, scale);
     }
     m.backward(w, params, g, batch);
+    if (nt > 1) {
 #pragma omp barrier
+    }
     // Sum private gradients into the model's, in thread order; each thread owns a range of the arena.
     if (nt > 1) {
       const size_t begin = dense_floats * t / static_cast<size_t>(nt), end = dense_floats * (t + 1) / static_cast<size_t>(nt);
@@ -408,7 +421,8 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
         }
       }
     }
-  }
+  };
+  run_threads(nt, slice);
 
   loss_.per_task.assign(T, 0.0);
   loss_.total = 0.0;
@@ -430,9 +444,7 @@ void Executor::predict(const BatchView& batch, float* out) {
   // Tiny batches run on one thread: a hand-off costs more than the work (latency of batch-1 inference).
   const int nt = (B < 64 && B <= m.ws[0].cap) ? 1 : n_threads_;
   for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) m.ws[t].rows = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
+  run_threads(nt, [&](size_t t) {
     Workspace& w = m.ws[t];
     w.r0 = B * t / static_cast<size_t>(nt);
     w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
@@ -442,7 +454,7 @@ void Executor::predict(const BatchView& batch, float* out) {
         const float o = w.out[i * T + k];
         out[(w.r0 + i) * T + k] = m.spec->tasks[k].kind == TaskKind::binary ? 1.0f / (1.0f + std::exp(-o)) : o;
       }
-  }
+  });
 }
 
 void Executor::last_outputs(float* out) const {

@@ -1,6 +1,7 @@
 // Optimizer: Adam / AdamW / SGD as single flat loops over the parameter arena (torch.optim semantics).
 #include <cmath>
 
+#include "kernels/adam.h"
 #include "mmoe/error.h"
 #include "mmoe/optim.h"
 
@@ -30,21 +31,13 @@ Optimizer::Optimizer(const Model& model, const OptimConfig& config) : config_(co
 void Optimizer::update_range(float* p, const float* g, float* m, float* v, size_t n, double lr) {
   const float wd = static_cast<float>(config_.weight_decay);
   if (config_.kind == OptimKind::adam) {
-    const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
-    const float step_size = static_cast<float>(lr / bias1_);
-    const float inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bias2_));
-    const float eps = static_cast<float>(config_.eps);
-    const float decay = static_cast<float>(1.0 - lr * config_.weight_decay);
-    const bool decoupled = config_.decoupled;
-    for (size_t i = 0; i < n; ++i) {
-      float grad = g[i];
-      if (decoupled) p[i] *= decay;
-      else grad += wd * p[i];
-      m[i] = b1 * m[i] + (1.0f - b1) * grad;
-      v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
-      const float denom = std::sqrt(v[i]) * inv_sqrt_bias2 + eps;
-      p[i] -= step_size * m[i] / denom;
-    }
+    kernels::AdamStep st{static_cast<float>(config_.beta1), static_cast<float>(config_.beta2),
+                         static_cast<float>(lr / bias1_), static_cast<float>(1.0 / std::sqrt(bias2_)),
+                         static_cast<float>(config_.eps)};
+    st.weight_decay = wd;
+    st.decoupled = config_.decoupled;
+    st.decay = static_cast<float>(1.0 - lr * config_.weight_decay);
+    kernels::adam_update(st, p, g, m, v, n);
   } else {
     const float mu = static_cast<float>(config_.momentum);
     const float rate = static_cast<float>(lr);

@@ -1,0 +1,211 @@
+// mmoe_throughput: the mmoe side of bench/run.sh, measured the way ../shared/peers/torch_mmoe.py measures
+// PyTorch (same shapes, same loss, same data sizes), so the two can be put side by side.
+//
+//   mmoe_throughput train --arch mmoe --d 100 --experts 8 --units 16 --tower 8 --tasks 2
+//       --batches 1,32,256,1024,4096 --threads 1,2 --min-time 0.2 --repeats 5
+//   mmoe_throughput infer --arch mmoe --d 100 ... --threads 1      # batch-1 latency + batch-4096 throughput
+//
+// train: a step is Executor::forward_backward (BCE on random 0/1 labels, like the peer) + one Adam step,
+// over consecutive batches of a random N(0,1) input with 4 x max(batch) rows (the peer's n_rows). Warm-up
+// steps first, then `repeats` windows of >= min_time seconds each; samples/s = batch / median step time.
+// infer: Executor::predict; latency of single-row calls (p50/p99 over --lat-calls calls) and the throughput
+// of batch --infer-batch (median window). One JSON object per measurement goes to stdout.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mmoe/model.h"
+#include "mmoe/optim.h"
+#include "mmoe/spec.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string mode = "train";
+  std::string arch = "mmoe";
+  int d = 100, experts = 8, units = 16, tower = 8, tasks = 2;
+  std::vector<int> batches = {32, 256, 1024, 4096};
+  std::vector<int> threads = {2};
+  double min_time = 0.3;
+  int repeats = 5;
+  int warmup = 20;
+  int lat_calls = 2000;
+  int infer_batch = 4096;
+  std::string label;  // free text copied into every JSON line
+};
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    const size_t comma = s.find(',', pos);
+    const std::string item = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!item.empty()) out.push_back(std::atoi(item.c_str()));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  if (argc > 1) a.mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--arch") a.arch = v;
+    else if (k == "--d") a.d = std::atoi(v.c_str());
+    else if (k == "--experts") a.experts = std::atoi(v.c_str());
+    else if (k == "--units") a.units = std::atoi(v.c_str());
+    else if (k == "--tower") a.tower = std::atoi(v.c_str());
+    else if (k == "--tasks") a.tasks = std::atoi(v.c_str());
+    else if (k == "--batches") a.batches = parse_list(v);
+    else if (k == "--threads") a.threads = parse_list(v);
+    else if (k == "--min-time") a.min_time = std::atof(v.c_str());
+    else if (k == "--repeats") a.repeats = std::atoi(v.c_str());
+    else if (k == "--warmup") a.warmup = std::atoi(v.c_str());
+    else if (k == "--lat-calls") a.lat_calls = std::atoi(v.c_str());
+    else if (k == "--infer-batch") a.infer_batch = std::atoi(v.c_str());
+    else if (k == "--label") a.label = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+// The peer's shapes: MMoE/OMoE = E experts of `units`; Shared-Bottom = one bottom of E*units (same FLOPs).
+mmoe::ModelSpec make_spec(const Args& a) {
+  mmoe::ModelSpec s;
+  s.arch = mmoe::parse_arch(a.arch == "sb" ? "shared-bottom" : a.arch);
+  s.n_expert = a.experts;
+  s.expert_units = {s.arch == mmoe::Arch::shared_bottom ? a.experts * a.units : a.units};
+  s.tower_units = {a.tower};
+  for (int k = 0; k < a.tasks; ++k) s.tasks.push_back({"y" + std::to_string(k), mmoe::TaskKind::binary, 1.0f});
+  s.n_dense = a.d;
+  return s;
+}
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Runs fn back to back for `repeats` windows of >= min_time s; returns the per-call seconds of each window.
+// cpu (optional): the process CPU seconds per call of each window. On a shared machine CPU time is the
+// steadier figure for one thread (it leaves out the time the thread was not running).
+template <typename Fn>
+std::vector<double> windows(Fn&& fn, double min_time, int repeats, std::vector<double>* cpu = nullptr) {
+  std::vector<double> per;
+  for (int r = 0; r < repeats; ++r) {
+    int64_t it = 0;
+    const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
+    double el = 0.0;
+    do {
+      fn();
+      ++it;
+      el = std::chrono::duration<double>(Clock::now() - t0).count();
+    } while (el < min_time || it < 5);
+    per.push_back(el / static_cast<double>(it));
+    if (cpu) cpu->push_back((cpu_seconds() - c0) / static_cast<double>(it));
+  }
+  return per;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  const mmoe::ModelSpec spec = make_spec(a);
+  const int max_batch = std::max(*std::max_element(a.batches.begin(), a.batches.end()), a.infer_batch);
+  const size_t n_rows = static_cast<size_t>(max_batch) * 4;
+  std::mt19937 gen(1);
+  std::normal_distribution<float> normal;
+  std::bernoulli_distribution coin(0.3);
+  std::vector<float> x(n_rows * static_cast<size_t>(a.d)), y(n_rows * static_cast<size_t>(a.tasks));
+  for (float& v : x) v = normal(gen);
+  for (float& v : y) v = coin(gen) ? 1.0f : 0.0f;
+  auto batch_at = [&](size_t i, size_t B) {
+    return mmoe::BatchView{B, x.data() + i * B * static_cast<size_t>(a.d), nullptr,
+                           y.data() + i * B * static_cast<size_t>(a.tasks), nullptr};
+  };
+
+  for (int nt : a.threads) {
+    mmoe::Model model(spec);
+    model.init(1);
+    const char* fmt_head = "{\"mode\":\"%s\",\"label\":\"%s\",\"arch\":\"%s\",\"d\":%d,\"experts\":%d,\"units\":%d,"
+                           "\"tower\":%d,\"tasks\":%d,\"threads\":%d,\"params\":%zu,";
+    if (a.mode == "train") {
+      for (int b : a.batches) {
+        const size_t B = static_cast<size_t>(b);
+        mmoe::Executor exec(model, B, nt);
+        mmoe::Optimizer opt(model, mmoe::OptimConfig{});
+        const size_t nb = n_rows / B;
+        size_t i = 0;
+        auto step = [&] {
+          exec.forward_backward(batch_at(i, B));
+          opt.step(model);
+          i = (i + 1) % nb;
+        };
+        for (int w = 0; w < a.warmup; ++w) step();
+        std::vector<double> cpu;
+        const std::vector<double> per = windows(step, a.min_time, a.repeats, &cpu);
+        const double med = median(per), best = *std::min_element(per.begin(), per.end());
+        std::printf(fmt_head, "train", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks, nt,
+                    model.n_params());
+        std::printf("\"batch\":%d,\"samples_per_s_median\":%.1f,\"samples_per_s_best\":%.1f,\"us_per_step_median\":%.3f,"
+                    "\"cpu_us_per_step_min\":%.3f}\n",
+                    b, static_cast<double>(B) / med, static_cast<double>(B) / best, med * 1e6,
+                    *std::min_element(cpu.begin(), cpu.end()) * 1e6);
+        std::fflush(stdout);
+      }
+    } else if (a.mode == "infer") {
+      const size_t IB = static_cast<size_t>(a.infer_batch);
+      std::vector<float> out(IB * static_cast<size_t>(a.tasks));
+      double p50 = 0, p99 = 0;
+      {
+        mmoe::Executor exec(model, 1, nt);
+        const mmoe::BatchView one = batch_at(0, 1);
+        for (int w = 0; w < 200; ++w) exec.predict(one, out.data());
+        std::vector<double> lat(static_cast<size_t>(a.lat_calls));
+        for (double& l : lat) {
+          const auto t0 = Clock::now();
+          exec.predict(one, out.data());
+          l = std::chrono::duration<double>(Clock::now() - t0).count();
+        }
+        std::sort(lat.begin(), lat.end());
+        p50 = lat[lat.size() / 2];
+        p99 = lat[std::min(lat.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(lat.size()) + 0.999) - 1)];
+      }
+      mmoe::Executor exec(model, IB, nt);
+      const mmoe::BatchView big = batch_at(0, IB);
+      for (int w = 0; w < 5; ++w) exec.predict(big, out.data());
+      const std::vector<double> per = windows([&] { exec.predict(big, out.data()); }, a.min_time, a.repeats);
+      std::printf(fmt_head, "infer", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks, nt,
+                  model.n_params());
+      std::printf("\"latency_b1_p50_us\":%.3f,\"latency_b1_p99_us\":%.3f,\"infer_batch\":%d,"
+                  "\"infer_samples_per_s_median\":%.1f}\n",
+                  p50 * 1e6, p99 * 1e6, a.infer_batch, static_cast<double>(IB) / median(per));
+      std::fflush(stdout);
+    } else {
+      std::fprintf(stderr, "usage: mmoe_throughput train|infer [--arch mmoe|omoe|sb] [--d N] ...\n");
+      return 2;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Prints the benchmark tables (markdown) from the JSON lines bench/run.sh wrote into one directory.
+
+Ratios are mmoe / the FASTER of the peer's settings (naive or batched; as installed or
+OPENBLAS_CORETYPE=SkylakeX --threads 1) for the same config, model and batch.
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+# Training FLOP per sample (forward + backward, no input gradient), ../shared/research/roofline.md section 5:
+# 4 d (E U + T E) for the four first-layer GEMMs plus ~3,934 for the rest at 8x16 experts, towers 8; the
+# wide config's figure is peer-baseline.md's GEMM-only count.
+FLOP = {'paper': 61534, 'census': 4 * 500 * 144 + 3934, 'wide': 4449024}
+# GEMM ceiling on 2 cores (roofline.md section 6, "(b) 2 cores, data-parallel"): the measured best GEMM rate
+# of each shape, as samples/s of a whole training step incl. Adam. census uses the d=499 row; wide uses
+# 2 x the 512x1024 single-thread rate (~155 GFLOP/s, section 4.2), i.e. 310 GFLOP/s.
+CEILING = {('paper', 1024): 5.31e6, ('paper', 4096): 5.00e6, ('census', 1024): 1.07e6, ('census', 4096): 1.06e6,
+           ('wide', 1024): 310e9 / FLOP['wide'], ('wide', 4096): 310e9 / FLOP['wide']}
+PEER_CONFIG = {100: 'paper', 500: 'census', 512: 'wide'}
+MODELS = ['sb', 'omoe', 'mmoe']
+NAMES = {'sb': 'Shared-Bottom', 'omoe': 'OMoE', 'mmoe': 'MMoE'}
+
+
+def load(path):
+    out = []
+    if os.path.exists(path):
+        with open(path) as fh:
+            for line in fh:
+                line = line.strip()
+                if line.startswith('{'):
+                    out.append(json.loads(line))
+    return out
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return '-'
+    if digits == 0:
+        return f'{x:,.0f}'
+    return f'{x:,.{digits}f}'
+
+
+def table(headers, rows):
+    print('| ' + ' | '.join(headers) + ' |')
+    print('|' + '|'.join('---' if i == 0 else '---:' for i in range(len(headers))) + '|')
+    for r in rows:
+        print('| ' + ' | '.join(str(c) for c in r) + ' |')
+    print()
+
+
+def main():
+    d = sys.argv[1]
+    env = load(os.path.join(d, 'env.jsonl'))
+    mm = load(os.path.join(d, 'mmoe.jsonl'))
+    peer = {}  # (setting, config, model, impl, batch) -> samples/s ; ('infer', ...) -> record
+    for path in glob.glob(os.path.join(d, 'peer_*.jsonl')):
+        setting = 'installed' if 'installed' in os.path.basename(path) else 'skx'
+        for r in load(path):
+            if r.get('mode') == 'throughput_train':
+                cfg = 'wide' if r['config'] == 'big' else PEER_CONFIG.get(r['d'], str(r['d']))
+                peer[(setting, cfg, r['model'], r['impl'], r['batch'])] = r['samples_per_s_median']
+            elif r.get('mode') == 'throughput_infer':
+                cfg = 'wide' if r['config'] == 'big' else PEER_CONFIG.get(r['d'], str(r['d']))
+                peer[('infer', setting, cfg, r['model'], r['impl'])] = r
+
+    def mtrain(label, arch, batch, threads, experts=8, tasks=2):
+        for r in mm:
+            if (r['mode'] == 'train' and r['label'] == label and r['arch'] == arch and r['batch'] == batch
+                    and r['threads'] == threads and r['experts'] == experts and r['tasks'] == tasks):
+                return r['samples_per_s_median']
+        return None
+
+    def best_peer(cfg, model, batch):
+        vals = [(v, f'{s} {i}') for (s, c, m, i, b), v in
+                ((k, v) for k, v in peer.items() if k[0] != 'infer') if c == cfg and m == model and b == batch]
+        return max(vals) if vals else (None, None)
+
+    for e in env:
+        if e.get('mode') == 'env':
+            print(f"commit {e['commit']}, {e['date']}, {e['cpu']}, {e['cores']} cores, load average before: "
+                  f"{e['load_before']}")
+        if e.get('mode') == 'env_after':
+            print(f"load average after: {e['load_after']}")
+    print()
+
+    # ---- training ----
+    print('## Training throughput (forward + backward + Adam), samples/s, median; mmoe on 2 threads\n')
+    print('peer columns: B = batched, N = naive; skx = OPENBLAS_CORETYPE=SkylakeX --threads 1, inst = as installed'
+          ' (default --threads 2; paper config only). ratio = mmoe / the fastest peer column.\n')
+    ratios = {}
+    for cfg in ['paper', 'census', 'wide']:
+        rows = []
+        for model in MODELS:
+            for b in [1, 32, 256, 1024, 4096]:
+                m2 = mtrain(cfg, model, b, 2)
+                cols = [peer.get((s, cfg, model, i, b)) for s, i in
+                        [('skx', 'batched'), ('skx', 'naive'), ('installed', 'batched'), ('installed', 'naive')]]
+                bp, _ = best_peer(cfg, model, b)
+                ratio = m2 / bp if m2 and bp else None
+                ratios[(cfg, model, b)] = ratio
+                rows.append([NAMES[model], b, fmt(m2)] + [fmt(c) for c in cols] +
+                            [f'**{ratio:.1f}x**' if ratio else '-'])
+        print(f'### {cfg} config\n')
+        table(['model', 'batch', 'mmoe', 'peer B skx', 'peer N skx', 'peer B inst', 'peer N inst', 'ratio'], rows)
+
+    # ---- inference ----
+    print('## Inference, paper config: batch-1 latency (1 thread) and batch-4096 throughput (2 threads)\n')
+    rows = []
+    for model in MODELS:
+        lat = thr = None
+        for r in mm:
+            if r['mode'] == 'infer' and r['label'] == 'paper' and r['arch'] == model:
+                if r['threads'] == 1:
+                    lat = r
+                if r['threads'] == 2:
+                    thr = r
+        pe = [v for k, v in peer.items() if k[0] == 'infer' and k[2] == 'paper' and k[3] == model]
+        p50 = min((p['latency_b1_p50_us'] for p in pe), default=None)
+        p99 = min((p['latency_b1_p99_us'] for p in pe), default=None)
+        pt = max((p['infer_samples_per_s_median'] for p in pe), default=None)
+        rows.append([NAMES[model], fmt(lat and lat['latency_b1_p50_us'], 2), fmt(lat and lat['latency_b1_p99_us'], 2),
+                     fmt(p50, 1), fmt(p99, 1), fmt(thr and thr['infer_samples_per_s_median']), fmt(pt),
+                     f"{pt and thr and thr['infer_samples_per_s_median'] / pt:.1f}x" if pt and thr else '-'])
+    table(['model', 'mmoe p50 us', 'mmoe p99 us', 'peer best p50 us', 'peer best p99 us', 'mmoe b4096 /s',
+           'peer best b4096 /s', 'ratio'], rows)
+
+    # ---- threads ----
+    print('## 1 thread against 2, paper config, training samples/s\n')
+    rows = []
+    for model in MODELS:
+        for b in [1, 32, 256, 1024, 4096]:
+            a, c = mtrain('paper', model, b, 1), mtrain('paper', model, b, 2)
+            rows.append([NAMES[model], b, fmt(a), fmt(c), f'{c / a:.2f}x' if a and c else '-'])
+    table(['model', 'batch', '1 thread', '2 threads', '2T / 1T'], rows)
+
+    # ---- scaling ----
+    print('## Scaling, MMoE d=100, 16 units per expert, batch 1024 (training samples/s; us per 1,000 samples)\n')
+    rows = []
+    for e in [4, 8, 16, 32, 64]:
+        a, c = mtrain('experts', 'mmoe', 1024, 1, experts=e), mtrain('experts', 'mmoe', 1024, 2, experts=e)
+        rows.append([f'{e} experts', fmt(a), fmt(c), fmt(a and 1e9 / a / e, 1), fmt(c and 1e9 / c / e, 1)])
+    for t in [2, 4, 8]:
+        a, c = mtrain('tasks', 'mmoe', 1024, 1, tasks=t), mtrain('tasks', 'mmoe', 1024, 2, tasks=t)
+        rows.append([f'{t} tasks', fmt(a), fmt(c), '', ''])
+    table(['shape', '1 thread', '2 threads', '1T us/1k samples/expert', '2T us/1k samples/expert'], rows)
+
+    # ---- ceiling ----
+    print('## Fraction of the measured GEMM ceiling (2 cores) reached by a whole MMoE training step\n')
+    rows = []
+    for cfg in ['paper', 'census', 'wide']:
+        for b in [1024, 4096]:
+            m2 = mtrain(cfg, 'mmoe', b, 2)
+            ceil = CEILING[(cfg, b)]
+            rows.append([cfg, b, fmt(m2), fmt(m2 and m2 * FLOP[cfg] / 1e9, 1), fmt(ceil),
+                         f'{m2 / ceil * 100:.0f}%' if m2 else '-'])
+    table(['config', 'batch', 'mmoe samples/s', 'GFLOP/s', 'ceiling samples/s', 'fraction'], rows)
+
+    # ---- end to end ----
+    e2e = {r['label']: r for r in load(os.path.join(d, 'e2e.jsonl'))}
+    print('## End to end\n')
+    rows = []
+    cm = os.path.join(d, 'census_metrics.json')
+    if os.path.exists(cm):
+        with open(cm) as fh:
+            m = json.load(fh)
+        rows.append(['census Group 1, MMoE 8x16, batch 256: training s/epoch', fmt(m.get('seconds_per_epoch'), 3)])
+        rows.append(['census: load + encode s', fmt(m.get('load_seconds'), 2)])
+        rows.append(['census: `mmoe train` whole process s (1 epoch + validation + save)',
+                     fmt(e2e.get('census_train', {}).get('seconds'), 2)])
+    if 'census_predict' in e2e and 'census_test' in e2e:
+        s, n = e2e['census_predict']['seconds'], e2e['census_test']['rows']
+        rows.append([f'`mmoe predict` census test file ({n:,} rows), whole process: s / rows/s',
+                     f"{s:.2f} / {fmt(n / s)}"])
+    for n in [50000, 200000]:
+        lab = f'mmoe_synth_{n}'
+        if lab in e2e:
+            rows.append([f'`mmoe train` synthetic {n:,} rows, 5 epochs, batch 256: whole process s', fmt(e2e[lab]['seconds'], 2)])
+            mp = os.path.join(d, f'synth_{n}_metrics.json')
+            if os.path.exists(mp):
+                with open(mp) as fh:
+                    m = json.load(fh)
+                rows.append([f'  of which training s (5 epochs)', fmt(m.get('train_seconds'), 3)])
+    if 'peer_synth_200000' in e2e:
+        rows.append(['peer (batched, SkylakeX, 1 thread) same model, 200,000 rows x 5 epochs: whole process s',
+                     fmt(e2e['peer_synth_200000']['seconds'], 2)])
+        if 'mmoe_synth_200000' in e2e:
+            rows.append(['**whole-process ratio peer / mmoe**',
+                         f"**{e2e['peer_synth_200000']['seconds'] / e2e['mmoe_synth_200000']['seconds']:.1f}x**"])
+    table(['measurement', 'value'], rows)
+
+    # ---- targets ----
+    print('## Targets\n')
+    rows = []
+    for b, goal in [(32, 10), (256, 5), (4096, 2)]:
+        got = [ratios.get(('paper', m, b)) for m in MODELS]
+        ok = all(g is not None and g >= goal for g in got)
+        rows.append([f'training paper config, batch {b}: >= {goal}x (SB / OMoE / MMoE)',
+                     ' / '.join(f'{g:.1f}x' if g else '-' for g in got), 'met' if ok else 'MISSED'])
+    table(['target', 'measured', ''], rows)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench/run.sh: mmoe against the PyTorch peer, same run, same shapes; prints the tables of docs/benchmarks.md.
+#
+#   bench/run.sh                 # build (Release, -march=native) into build-bench/, run everything (~8 min)
+#   BUILD=/tmp/b bench/run.sh    # another build directory
+#   PEER=/path/torch_mmoe.py     # default ../shared/peers/torch_mmoe.py next to the repository
+#
+# Parts (all results go to $OUT as JSON lines, then bench/report.py prints the tables):
+#   1. training throughput (forward + backward + Adam), Shared-Bottom / OMoE / MMoE, batch 1..4096, on the
+#      paper config (d=100, 8x16, towers 8, 2 tasks), a census-sized dense config (d=500) and a wide one
+#      (d=512, 8x256, towers 64): mmoe (bench/mmoe_throughput, 2 threads) and the peer's `throughput` mode,
+#      naive and batched, as installed and with OPENBLAS_CORETYPE=SkylakeX --threads 1 (its fastest setting)
+#   2. inference: batch-1 latency p50/p99 (1 thread) and batch-4096 throughput (2 threads)
+#   3. scaling: experts 4..64 and tasks 2..8 at batch 1024; 1 vs 2 threads at every batch (paper config)
+#   4. end to end: census Group 1 epoch (MMoE 8x16, batch 256) and `mmoe predict` on the census test file;
+#      `mmoe train` on a 200,000-row synthetic CSV (5 epochs, batch 256) against the peer's synthetic mode
+#      training the same model on the same number of rows (whole-process wall time), and a 50,000-row run
+#      for the rows scaling.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build-bench}
+OUT=${OUT:-$BUILD/bench-results}
+PEER=${PEER:-$ROOT/../shared/peers/torch_mmoe.py}
+PY=/usr/bin/python3
+MIN_TIME=${MIN_TIME:-0.15}
+REPEATS=${REPEATS:-3}
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+log "build in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOE_BUILD_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j2 --target mmoe_cli mmoe_throughput >/dev/null
+MMOE="$BUILD/mmoe"
+TP="$BUILD/bench/mmoe_throughput"
+rm -rf "$OUT" && mkdir -p "$OUT"
+
+{
+  echo "{\"mode\":\"env\",\"commit\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p' | head -1) (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'))\",\"cores\":$(nproc),\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+} >"$OUT/env.jsonl"
+
+# ---- 1 + 2: mmoe ----------------------------------------------------------------------------------------
+CONFIGS=("paper --d 100 --experts 8 --units 16 --tower 8" "census --d 500 --experts 8 --units 16 --tower 8"
+         "wide --d 512 --experts 8 --units 256 --tower 64")
+for cfg in "${CONFIGS[@]}"; do
+  set -- $cfg
+  name=$1; shift
+  for arch in sb omoe mmoe; do
+    threads=2
+    [ "$name" = paper ] && threads=1,2
+    log "mmoe train $name $arch"
+    "$TP" train --label "$name" --arch "$arch" "$@" --tasks 2 --batches 1,32,256,1024,4096 --threads "$threads" \
+      --min-time "$MIN_TIME" --repeats "$REPEATS" --warmup 5 >>"$OUT/mmoe.jsonl"
+    if [ "$name" = paper ]; then
+      log "mmoe infer $name $arch"
+      "$TP" infer --label "$name" --arch "$arch" "$@" --tasks 2 --threads 1,2 --min-time "$MIN_TIME" \
+        --repeats "$REPEATS" --lat-calls 5000 >>"$OUT/mmoe.jsonl"
+    fi
+  done
+done
+
+# ---- 3: scaling (mmoe only; the peer has no task-count option) -----------------------------------------
+for e in 4 8 16 32 64; do
+  log "scaling experts $e"
+  "$TP" train --label "experts" --arch mmoe --d 100 --experts $e --units 16 --tower 8 --tasks 2 --batches 1024 \
+    --threads 1,2 --min-time "$MIN_TIME" --repeats "$REPEATS" --warmup 5 >>"$OUT/mmoe.jsonl"
+done
+for t in 2 4 8; do
+  log "scaling tasks $t"
+  "$TP" train --label "tasks" --arch mmoe --d 100 --experts 8 --units 16 --tower 8 --tasks $t --batches 1024 \
+    --threads 1,2 --min-time "$MIN_TIME" --repeats "$REPEATS" --warmup 5 >>"$OUT/mmoe.jsonl"
+done
+
+# ---- 1 + 2: the peer -----------------------------------------------------------------------------------
+peer() {  # peer <out-name> <env...> -- <args...>
+  local out=$1; shift
+  local envs=()
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  env "${envs[@]}" "$PY" "$PEER" throughput --out "$OUT/$out.jsonl" --batches 1,32,256,1024,4096 --warmup 5 \
+    --min-time "$MIN_TIME" --repeats "$REPEATS" --lat-calls 1000 "$@" >"$OUT/$out.log" 2>&1
+}
+if [ -f "$PEER" ]; then
+  log "peer SkylakeX --threads 1: paper, census, wide (naive + batched)"
+  peer peer_skx_paper OPENBLAS_CORETYPE=SkylakeX -- --threads 1 --impl both --configs census --census-d 100
+  peer peer_skx_census OPENBLAS_CORETYPE=SkylakeX -- --threads 1 --impl both --configs census --census-d 500
+  peer peer_skx_wide OPENBLAS_CORETYPE=SkylakeX -- --threads 1 --impl both --configs big
+  log "peer as installed (default threads): paper (naive + batched)"
+  peer peer_installed_paper -- --impl both --configs census --census-d 100
+else
+  log "peer not found at $PEER: skipping it"
+fi
+
+# ---- 4: end to end -------------------------------------------------------------------------------------
+wall() {  # wall <json-label> <command...>: whole-process wall time as a JSON line
+  local label=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >"$OUT/$label.log" 2>&1
+  t1=$(date +%s.%N)
+  echo "{\"mode\":\"wall\",\"label\":\"$label\",\"seconds\":$(echo "$t1 - $t0" | bc)}" >>"$OUT/e2e.jsonl"
+}
+CENSUS="$ROOT/data/census-income-kdd"
+if [ -f "$CENSUS/census-income.data.gz" ]; then
+  log "census Group 1 epoch"
+  (cd "$ROOT" && wall census_train "$MMOE" train --preset census-income-1 --batch-size 256 --epochs 1 \
+     --out "$OUT/census.mmoe" --metrics-out "$OUT/census_metrics.json")
+  rows=$(zcat "$CENSUS/census-income.test.gz" | grep -c .)
+  echo "{\"mode\":\"rows\",\"label\":\"census_test\",\"rows\":$rows}" >>"$OUT/e2e.jsonl"
+  log "census predict ($rows rows)"
+  (cd "$ROOT" && wall census_predict "$MMOE" predict --model "$OUT/census.mmoe" \
+     --data "$CENSUS/census-income.test.gz" --out "$OUT/census_pred.csv")
+fi
+for rows in 50000 200000; do
+  log "synthetic $rows rows: mmoe train, 5 epochs, batch 256"
+  "$MMOE" synth --correlation 0.9 --rows $rows --seed 1 --out "$OUT/synth_$rows.csv" >/dev/null 2>&1
+  wall "mmoe_synth_$rows" "$MMOE" train --train "$OUT/synth_$rows.csv" --label y1:regression --label y2:regression \
+    --model mmoe --experts 8 --expert-units 16 --tower-units 8 --epochs 5 --batch-size 256 --lr 0.001 --seed 1 \
+    --threads 2 --out "$OUT/synth_$rows.mmoe" --metrics-out "$OUT/synth_${rows}_metrics.json"
+done
+if [ -f "$PEER" ]; then
+  steps=$(( (200000 * 5 + 255) / 256 ))
+  log "peer synthetic 200000 rows, $steps steps of 256 (SkylakeX --threads 1)"
+  wall peer_synth_200000 env OPENBLAS_CORETYPE=SkylakeX "$PY" "$PEER" synthetic --threads 1 --p 0.9 --models mmoe \
+    --impl batched --n-train 200000 --n-val 1000 --n-test 1000 --steps $steps --batch 256 --repeats 1
+fi
+
+echo "{\"mode\":\"env_after\",\"load_after\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >>"$OUT/env.jsonl"
+"$PY" "$ROOT/bench/report.py" "$OUT"
