@@ -5,6 +5,7 @@
 //   build/bench/mmoe_kernels_bench --benchmark_min_time=0.1
 //   build/bench/mmoe_kernels_bench --benchmark_filter=FirstLayer
 #include <benchmark/benchmark.h>
+#include <omp.h>
 
 #include <random>
 #include <vector>
@@ -29,6 +30,9 @@ AlignedBuffer<float> random_buffer(size_t n, uint32_t seed) {
   for (size_t i = 0; i < n; ++i) b[i] = normal(gen);
   return b;
 }
+
+// Every kernel runs on one thread, as inside the executor; the libraries would otherwise thread themselves.
+const int kOneThread = (omp_set_num_threads(1), 1);
 
 constexpr size_t kD = 100, kBank = 8, kH = 16, kGates = 2, kTower = 8;
 constexpr size_t kN = kBank * kH + kGates * kBank;  // fused first layer: 144 columns

@@ -103,7 +103,8 @@ wall() {  # wall <json-label> <command...>: whole-process wall time as a JSON li
 CENSUS="$ROOT/data/census-income-kdd"
 if [ -f "$CENSUS/census-income.data.gz" ]; then
   log "census Group 1 epoch"
-  (cd "$ROOT" && wall census_train "$MMOE" train --preset census-income-1 --batch-size 256 --epochs 1 \
+  (cd "$ROOT" && wall census_train "$MMOE" train --preset census-income-1 --experts 8 --expert-units 16 --tower-units 8 \
+     --batch-size 256 --epochs 1 \
      --out "$OUT/census.mmoe" --metrics-out "$OUT/census_metrics.json")
   rows=$(zcat "$CENSUS/census-income.test.gz" | grep -c .)
   echo "{\"mode\":\"rows\",\"label\":\"census_test\",\"rows\":$rows}" >>"$OUT/e2e.jsonl"

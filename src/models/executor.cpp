@@ -46,6 +46,8 @@ struct Workspace {
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
 };
 
+constexpr size_t kMinRowsPerThread = 16;
+
 // Runs fn(t) for t in [0, nt), one OpenMP thread each; one thread runs inline. (libgomp allocates a
 // fresh team for every one-thread parallel region, which would break the no-allocation step, and the
 // fork is pure overhead there.)
@@ -376,7 +378,15 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
   float* params = model_.params().data();
   float* grads = model_.grads().data();
   const size_t dense_floats = model_.dense_floats();
-  const int nt = n_threads_;
+  // Below kMinRowsPerThread rows a slice, the fork, the private-gradient clear and the reduction cost more
+  // than the split saves: such batches use fewer threads (still a fixed choice, so still deterministic).
+  size_t fewer = std::clamp<size_t>(B / kMinRowsPerThread, 1, static_cast<size_t>(n_threads_));
+  while ((B + fewer - 1) / fewer > m.ws[0].cap) ++fewer;  // the workspaces hold ceil(max_batch / threads) rows
+  const int nt = static_cast<int>(fewer);
+  for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) {
+    m.ws[t].rows = 0;
+    std::fill(m.ws[t].loss.begin(), m.ws[t].loss.end(), 0.0);
+  }
   auto slice = [&](size_t t) {
     Workspace& w = m.ws[t];
     w.r0 = B * t / static_cast<size_t>(nt);
