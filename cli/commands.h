@@ -28,5 +28,6 @@ Action register_synth(CLI::App& app);
 Action register_train(CLI::App& app);
 Action register_eval(CLI::App& app);
 Action register_predict(CLI::App& app);
+Action register_experiment(CLI::App& app);
 
 }  // namespace mmoe::cli

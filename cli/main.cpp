@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add("train", "train a model (mmoe, omoe, shared-bottom, single-task) on CSV data", mmoe::cli::register_train);
   add("eval", "score a saved model on labelled data", mmoe::cli::register_eval);
   add("predict", "write predictions of a saved model, one row per input row", mmoe::cli::register_predict);
+  add("experiment", "rerun the paper's synthetic experiments (Figs. 2-5) from a TOML description", mmoe::cli::register_experiment);
   bool markdown = false;
   CLI::App* help = app.add_subcommand("help-settings", "print every setting (TOML key, flag, default) as Markdown");
   help->add_flag("--markdown", markdown, "Markdown table (the source of docs/cli.md)");
