@@ -66,11 +66,11 @@ def main():
                 cfg = 'wide' if r['config'] == 'big' else PEER_CONFIG.get(r['d'], str(r['d']))
                 peer[('infer', setting, cfg, r['model'], r['impl'])] = r
 
-    def mtrain(label, arch, batch, threads, experts=8, tasks=2):
+    def mtrain(label, arch, batch, threads, experts=8, tasks=2, key='samples_per_s_median'):
         for r in mm:
             if (r['mode'] == 'train' and r['label'] == label and r['arch'] == arch and r['batch'] == batch
                     and r['threads'] == threads and r['experts'] == experts and r['tasks'] == tasks):
-                return r['samples_per_s_median']
+                return batch * 1e6 / r[key] if key == 'cpu_us_per_step_min' else r[key]
         return None
 
     def best_peer(cfg, model, batch):
@@ -87,24 +87,31 @@ def main():
     print()
 
     # ---- training ----
-    print('## Training throughput (forward + backward + Adam), samples/s, median; mmoe on 2 threads\n')
-    print('peer columns: B = batched, N = naive; skx = OPENBLAS_CORETYPE=SkylakeX --threads 1, inst = as installed'
-          ' (default --threads 2; paper config only). ratio = mmoe / the fastest peer column.\n')
+    print('## Training throughput (forward + backward + Adam), samples/s, median of the timing windows\n')
+    print('mmoe 2T / 1T = 2 threads / 1 thread (1T measured on the paper config only); 1T/CPU-s = 1-thread samples '
+          'per CPU-second (steadier on a busy machine; not used in ratios). peer columns: B = batched, N = naive; '
+          'skx = OPENBLAS_CORETYPE=SkylakeX --threads 1, inst = as installed (default --threads 2; paper config '
+          'only). ratio = mmoe 2T / the fastest peer column (in brackets: best mmoe setting / fastest peer).\n')
     ratios = {}
     for cfg in ['paper', 'census', 'wide']:
         rows = []
         for model in MODELS:
             for b in [1, 32, 256, 1024, 4096]:
-                m2 = mtrain(cfg, model, b, 2)
+                m2, m1 = mtrain(cfg, model, b, 2), mtrain(cfg, model, b, 1)
+                cpu1 = mtrain(cfg, model, b, 1, key='cpu_us_per_step_min')
                 cols = [peer.get((s, cfg, model, i, b)) for s, i in
                         [('skx', 'batched'), ('skx', 'naive'), ('installed', 'batched'), ('installed', 'naive')]]
                 bp, _ = best_peer(cfg, model, b)
                 ratio = m2 / bp if m2 and bp else None
+                best = max(x for x in (m1, m2, 0) if x is not None)
                 ratios[(cfg, model, b)] = ratio
-                rows.append([NAMES[model], b, fmt(m2)] + [fmt(c) for c in cols] +
-                            [f'**{ratio:.1f}x**' if ratio else '-'])
+                cell = f'**{ratio:.1f}x**' if ratio else '-'
+                if ratio and m1 and m1 > m2:
+                    cell += f' ({best / bp:.1f}x)'
+                rows.append([NAMES[model], b, fmt(m2), fmt(m1), fmt(cpu1)] + [fmt(c) for c in cols] + [cell])
         print(f'### {cfg} config\n')
-        table(['model', 'batch', 'mmoe', 'peer B skx', 'peer N skx', 'peer B inst', 'peer N inst', 'ratio'], rows)
+        table(['model', 'batch', 'mmoe 2T', 'mmoe 1T', '1T/CPU-s', 'peer B skx', 'peer N skx', 'peer B inst',
+               'peer N inst', 'ratio'], rows)
 
     # ---- inference ----
     print('## Inference, paper config: batch-1 latency (1 thread) and batch-4096 throughput (2 threads)\n')

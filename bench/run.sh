@@ -4,6 +4,7 @@
 #   bench/run.sh                 # build (Release, -march=native) into build-bench/, run everything (~8 min)
 #   BUILD=/tmp/b bench/run.sh    # another build directory
 #   PEER=/path/torch_mmoe.py     # default ../shared/peers/torch_mmoe.py next to the repository
+#   MIN_TIME=0.15 REPEATS=3      # timing windows per measurement (seconds, count), for mmoe and the peer
 #
 # Parts (all results go to $OUT as JSON lines, then bench/report.py prints the tables):
 #   1. training throughput (forward + backward + Adam), Shared-Bottom / OMoE / MMoE, batch 1..4096, on the
@@ -28,9 +29,11 @@ REPEATS=${REPEATS:-3}
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-log "build in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$BUILD" -j2 --target mmoe_cli mmoe_throughput >/dev/null
+if [ -z "${SKIP_BUILD:-}" ]; then  # SKIP_BUILD=1: reuse the binaries already in $BUILD
+  log "build in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOE_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j2 --target mmoe_cli mmoe_throughput >/dev/null
+fi
 MMOE="$BUILD/mmoe"
 TP="$BUILD/bench/mmoe_throughput"
 rm -rf "$OUT" && mkdir -p "$OUT"
