@@ -173,6 +173,7 @@ def main():
     if os.path.exists(cm):
         with open(cm) as fh:
             m = json.load(fh)
+        m = m.get('training', m)
         rows.append(['census Group 1, MMoE 8x16, batch 256: training s/epoch', fmt(m.get('seconds_per_epoch'), 3)])
         rows.append(['census: load + encode s', fmt(m.get('load_seconds'), 2)])
         rows.append(['census: `mmoe train` whole process s (1 epoch + validation + save)',
@@ -189,6 +190,7 @@ def main():
             if os.path.exists(mp):
                 with open(mp) as fh:
                     m = json.load(fh)
+                m = m.get('training', m)
                 rows.append([f'  of which training s (5 epochs)', fmt(m.get('train_seconds'), 3)])
     if 'peer_synth_200000' in e2e:
         rows.append(['peer (batched, SkylakeX, 1 thread) same model, 200,000 rows x 5 epochs: whole process s',
