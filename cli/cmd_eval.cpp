@@ -21,17 +21,27 @@ struct EvalArgs {
 int run_eval(const EvalArgs& a) {
   ResolvedConfig rc = resolve_config("eval", a.common);
   const int threads = checked_threads(rc.settings);
+  check_output_path(a.metrics_out, "--metrics-out");
   LoadedModel loaded = load_model(a.model);
   const FeaturePipeline pipeline = FeaturePipeline::from_json(loaded.pipeline);
   ReadOptions options;
   if (!a.on_bad_row.empty()) options.on_bad_row = parse_bad_row_policy(a.on_bad_row, "--on-bad-row");
   const RawTable table = pipeline.read(a.data, options);
+  // The pipeline reads label columns as optional (predict has none); scoring without them would be empty.
+  for (const TaskSpec& task : pipeline.tasks())
+    if (!table.find(task.name))
+      throw Error(ErrorKind::input, "label column '" + task.name + "' is not in this file; eval needs the labels",
+                  a.data, "use mmoe predict for rows without labels");
   const Dataset data = pipeline.transform(table);
   const ModelSpec& spec = loaded.model->spec();
   nlohmann::json report;
   add_evaluation(report, a.split_name, evaluate(*loaded.model, data, threads), spec);
   report["data"] = {{"path", a.data}, {"rows", data.rows}, {"skipped_rows", table.n_bad_rows()}};
   if (!a.metrics_out.empty()) write_file_atomic(a.metrics_out, report.dump(2) + "\n");
+  if (!a.common.quiet && table.n_bad_rows() > 0)
+    std::cerr << "data: skipped " << table.n_bad_rows() << " bad rows of " << a.data << ", scored "
+              << data.rows << "\n"
+              << describe_bad_rows(table, "data: skipped ");
   if (!a.common.quiet) std::cout << metrics_table(report);
   return 0;
 }

@@ -30,6 +30,8 @@ void append_float(std::string& out, float v) {
 int run_predict(const PredictArgs& a) {
   ResolvedConfig rc = resolve_config("predict", a.common);
   const int threads = checked_threads(rc.settings);
+  const bool to_stdout = a.out.empty() || a.out == "-";
+  if (!to_stdout) check_output_path(a.out, "--out");
   LoadedModel loaded = load_model(a.model);
   const FeaturePipeline pipeline = FeaturePipeline::from_json(loaded.pipeline);
   ReadOptions options;
@@ -54,13 +56,13 @@ int run_predict(const PredictArgs& a) {
     if (with_status) out += row >= 0 ? ",ok" : ",skipped";
     out += "\n";
   }
-  if (a.out.empty() || a.out == "-") std::cout << out;
+  if (to_stdout) std::cout << out;
   else write_file_atomic(a.out, out);
-  if (!a.common.quiet && !(a.out.empty() || a.out == "-")) {
-    std::cerr << "wrote " << table.record_rows.size() << " predictions to " << a.out;
+  // The report goes to stderr, so it is given with predictions on stdout too.
+  if (!a.common.quiet && (!to_stdout || table.n_bad_rows() > 0)) {
+    std::cerr << "wrote " << table.record_rows.size() << " predictions to " << (to_stdout ? "standard output" : a.out);
     if (table.n_bad_rows()) std::cerr << " (" << table.n_bad_rows() << " input rows skipped, marked)";
-    std::cerr << "\n";
-    for (const BadRow& bad : table.bad_rows) std::cerr << "  skipped " << bad.where << ": " << bad.message << "\n";
+    std::cerr << "\n" << describe_bad_rows(table, "  skipped ");
   }
   return 0;
 }

@@ -66,8 +66,22 @@ bool stderr_is_terminal() { return ::isatty(2) == 1; }
 
 }  // namespace
 
+std::string describe_bad_rows(const RawTable& table, const std::string& prefix) {
+  constexpr size_t kListed = 5, kMoreLines = 10;
+  std::ostringstream out;
+  const size_t listed = std::min(kListed, table.bad_rows.size());
+  for (size_t i = 0; i < listed; ++i)
+    out << prefix << table.bad_rows[i].where << ": " << table.bad_rows[i].message << "\n";
+  if (table.n_bad_rows() > listed) {
+    out << prefix << "... and " << table.n_bad_rows() - listed << " more, at lines";
+    const size_t end = std::min(table.n_bad_rows(), listed + kMoreLines);
+    for (size_t i = listed; i < end; ++i) out << (i > listed ? ", " : " ") << table.skipped_lines[i];
+    out << (end < table.n_bad_rows() ? ", ...\n" : "\n");
+  }
+  return out.str();
+}
+
 Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
-  (void)quiet;
   DataSetup setup = rc.data;
   Schema schema;
   if (!args.schema_file.empty()) {
@@ -98,7 +112,10 @@ Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
   std::ostringstream describe;
   auto read = [&](const std::string& path) {
     RawTable table = read_table(find_data_path(path, rc.base_dir), schema, options);
-    if (table.n_bad_rows() > 0) splits.bad_rows.emplace_back(table.path, table.n_bad_rows());
+    if (table.n_bad_rows() > 0) {
+      splits.bad_rows.emplace_back(table.path, table.n_bad_rows());
+      if (!quiet) std::fputs(describe_bad_rows(table, "data: skipped ").c_str(), stderr);
+    }
     return table;
   };
   const uint64_t seed = setup.data.split_seed;

@@ -28,7 +28,13 @@ struct DataArgs {
   std::string on_bad_row;
 };
 
+// Reads the data, fits the pipeline on the training rows and encodes every split. Unless quiet, the first few
+// rows skipped under --on-bad-row skip are listed on stderr with their locations.
 Splits load_splits(const DataArgs& args, const struct ResolvedConfig& rc, bool quiet);
+
+// The rows a read skipped, for stderr: one "<prefix>path:line:col: why" line for each of the first few, then
+// the line numbers of some more. Empty when nothing was skipped.
+std::string describe_bad_rows(const RawTable& table, const std::string& prefix);
 
 // Model spec from settings and the fitted pipeline (tasks, inputs). Shared-bottom without --bottom-units
 // gets one layer whose width matches the MoE's parameter count.

@@ -1,5 +1,10 @@
 #include "settings_setup.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "mmoe/error.h"
@@ -79,6 +84,23 @@ int checked_threads(const Settings& settings) {
                     " cores",
                 "train.threads");
   return static_cast<int>(threads);
+}
+
+void check_output_path(const std::string& path, const std::string& flag) {
+  if (path.empty() || path == "-") return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::io, "cannot write " + flag + ": the path is a directory", path, "give a file name");
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::io, "cannot write " + flag + ": the directory '" + dir + "' does not exist", path,
+                "create it first (mkdir -p " + dir + ")");
+  // The file goes in as a temporary file renamed over `path`, so it is the directory that must be writable.
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw Error(ErrorKind::io,
+                "cannot write " + flag + ": no permission to create files in '" + dir + "' (" + std::strerror(errno) + ")",
+                path);
 }
 
 }  // namespace mmoe::cli

@@ -31,4 +31,8 @@ std::string find_data_path(const std::string& path, const std::string& base_dir)
 // Refuses --threads beyond the machine's cores (ErrorKind::usage).
 int checked_threads(const Settings& settings);
 
+// Refuses, before any work is done, an output path that cannot be written: its directory is missing or not
+// writable, or the path is a directory (ErrorKind::io naming the path and `flag`). Empty and "-" pass.
+void check_output_path(const std::string& path, const std::string& flag);
+
 }  // namespace mmoe::cli

@@ -137,11 +137,16 @@ struct CsvReader::Source {
     if (got <= 0) msg = gzerror(gz, &err);
     if (got < 0 || err != Z_OK) {
       std::string detail = msg ? msg : "unknown zlib error";
+      // zlib prefixes its message with the path, which the location already gives.
+      if (detail.compare(0, path.size() + 2, path + ": ") == 0) detail.erase(0, path.size() + 2);
+      // The reader reads ahead, so the fault lies at or after the first line not yet handed out.
       if (err == Z_BUF_ERROR)
-        throw Error(ErrorKind::input, "truncated gzip stream (" + detail + ")", location(path, line),
+        throw Error(ErrorKind::input, "truncated gzip stream at or after this line (" + detail + ")",
+                    location(path, line),
                     "the file ends in the middle of compressed data; was the download or copy cut short?");
       if (err == Z_DATA_ERROR)
-        throw Error(ErrorKind::input, "corrupt gzip stream (" + detail + ")", location(path, line));
+        throw Error(ErrorKind::input, "corrupt gzip stream at or after this line (" + detail + ")",
+                    location(path, line), "the compressed data is damaged; fetch or copy the file again");
       if (err == Z_ERRNO)
         throw Error(ErrorKind::io, std::string("cannot read file: ") + std::strerror(errno), path);
       throw Error(ErrorKind::input, "cannot decompress gzip stream (" + detail + ")", location(path, line));
@@ -170,7 +175,10 @@ CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(pat
     std::fseek(f, -4, SEEK_END);
     if (std::fread(isize, 1, 4, f) == 4) {
       uint64_t n = isize[0] | (isize[1] << 8) | (isize[2] << 16) | (static_cast<uint64_t>(isize[3]) << 24);
-      content_bytes_ = n >= static_cast<uint64_t>(file_size) ? n : 0;
+      // Deflate expands at most 1032:1, so a larger claim is a damaged or crafted trailer: no estimate
+      // (trusting it made read_table reserve gigabytes for a 30-byte file; found by fuzz_csv).
+      const uint64_t fsize = static_cast<uint64_t>(file_size);
+      content_bytes_ = n >= fsize && n / 1032 <= fsize ? n : 0;
     }
   }
   if (gzip_) {
@@ -346,8 +354,9 @@ CsvStatus CsvReader::next_record() {
     line_no_ = next_line_no_ - 1;
     if (too_long) {
       ++records_;
-      bad_message_ = "line is longer than the limit of " + std::to_string(options_.max_line_bytes) + " bytes";
-      bad_col_ = 0;
+      bad_message_ = "line is longer than the limit of " + std::to_string(options_.max_line_bytes) +
+                     " bytes (schema.max_line_bytes)";
+      bad_col_ = static_cast<int64_t>(options_.max_line_bytes) + 1;  // the first byte over the limit
       return CsvStatus::bad;
     }
     // Blank (or whitespace-only) lines are skipped.

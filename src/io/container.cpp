@@ -279,6 +279,9 @@ class Walker {
     } catch (const nlohmann::json::parse_error& e) {
       const uint64_t at = pos_ + (e.byte > 0 ? std::min<uint64_t>(e.byte - 1, header_len) : 0);
       throw Error(ErrorKind::format, std::string("malformed JSON header: ") + e.what(), c_.where(at, "header"));
+    } catch (const nlohmann::json::exception& e) {
+      // Not only syntax: a number too large for a double ("1e999") throws out_of_range (found by fuzzing).
+      throw Error(ErrorKind::format, std::string("malformed JSON header: ") + e.what(), c_.where(pos_, "header"));
     }
     if (!c_.header.is_object())
       throw Error(ErrorKind::format, "the JSON header is not an object", c_.where(pos_, "header"));

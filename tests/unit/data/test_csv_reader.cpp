@@ -284,7 +284,7 @@ TEST(CsvReader, OverlongLineIsBadAndReadingContinues) {
   ASSERT_EQ(r.next(), mmoe::CsvStatus::ok);
   ASSERT_EQ(r.next(), mmoe::CsvStatus::bad);
   EXPECT_NE(r.bad_message().find("longer than the limit of 64 bytes"), std::string::npos);
-  EXPECT_EQ(r.error().where(), p + ":3");
+  EXPECT_EQ(r.error().where(), p + ":3:65");  // the first byte over the limit
   ASSERT_EQ(r.next(), mmoe::CsvStatus::ok);
   EXPECT_EQ(r.line(), 4);
   EXPECT_EQ(r.field(0), "3");
