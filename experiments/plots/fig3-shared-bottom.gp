@@ -6,6 +6,7 @@ set terminal svg size 1300,560 dynamic noenhanced font "sans,14" background "whi
 set output "fig3-shared-bottom.svg"
 set multiplot layout 1,2 title sprintf("Shared-Bottom at different task correlations (mean over %d runs)", runs)
 set logscale y
+set ytics ("0.02" 0.02, "0.03" 0.03, "0.05" 0.05, "0.07" 0.07, "0.1" 0.1, "0.15" 0.15, "0.2" 0.2, "0.3" 0.3, "0.5" 0.5, "0.7" 0.7, "1" 1, "2" 2, "3" 3, "5" 5, "10" 10)
 set grid xtics ytics mytics
 set xlabel step_label
 set ylabel loss_label . "  (log scale)"

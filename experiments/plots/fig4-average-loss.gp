@@ -11,6 +11,7 @@ stats "plot/curves_mean.dat" using 3 every ::5 nooutput
 yhi = STATS_max * 1.1
 set multiplot layout 2,cols title sprintf("Average held-out loss over %d runs (%d held-out rows per run; noise floor %g)", runs, heldout_rows, noise_floor)
 set logscale y
+set ytics ("0.02" 0.02, "0.03" 0.03, "0.05" 0.05, "0.07" 0.07, "0.1" 0.1, "0.15" 0.15, "0.2" 0.2, "0.3" 0.3, "0.5" 0.5, "0.7" 0.7, "1" 1, "2" 2, "3" 3, "5" 5, "10" 10)
 set yrange [ylo:yhi]
 set grid xtics ytics mytics
 set xlabel step_label font "sans,11"

@@ -35,7 +35,8 @@
 //   summary.md     train; std is the sample standard deviation, n - 1), and the same as Markdown tables
 //   gates.csv      model,correlation,task,expert_rank,mean_weight,std_weight (see GateTable below)
 //   fig2.csv       cosine,trials,mean,std,min,max  (label Pearson correlation)
-//   plot/*.dat, plot/meta.gp   the same numbers laid out for the gnuplot scripts in experiments/plots/
+//   plot/*.dat, plot/meta.gp   mean curves, gate weights and Fig. 2 laid out for the gnuplot scripts in
+//                  experiments/plots/ (the Fig. 5 script bins final.csv itself, on a log scale)
 #pragma once
 
 #include <cstddef>

@@ -51,27 +51,6 @@ std::string mean_curve_block(const ExperimentResult& r, int m, int c) {
   return out.str();
 }
 
-// Histogram of final held-out losses: `bins` equal bins over the range of all models at this correlation, so
-// the panels of one correlation share their x axis and their spreads can be compared by eye.
-std::string histogram_block(const ExperimentResult& r, int m, int c, int bins) {
-  double lo = INFINITY, hi = -INFINITY;
-  for (size_t mm = 0; mm < r.config.models.size(); ++mm)
-    for (double v : final_heldout(r, static_cast<int>(mm), c)) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-  if (!(hi > lo)) hi = lo + 1e-9;
-  const double width = (hi - lo) / bins;
-  std::vector<int> count(static_cast<size_t>(bins), 0);
-  for (double v : final_heldout(r, m, c)) {
-    int b = static_cast<int>((v - lo) / width);
-    count[static_cast<size_t>(std::clamp(b, 0, bins - 1))]++;
-  }
-  std::ostringstream out;
-  for (int b = 0; b < bins; ++b) out << num(lo + (b + 0.5) * width) << " " << count[b] << " " << num(width) << "\n";
-  return out.str();
-}
-
 void write(const std::string& path, const std::string& text, std::vector<std::string>& written) {
   write_file_atomic(path, text);
   written.push_back(path);
@@ -198,17 +177,12 @@ std::vector<std::string> write_experiment_files(const ExperimentResult& r, const
   // gnuplot data: blocks separated by two blank lines, block (m - 1) * n_corr + (c - 1) for model m and
   // correlation c (1-based), so a script selects one with `index`.
   {
-    std::ostringstream curves, hist;
+    std::ostringstream curves;
     curves << "# step mean_train_loss mean_heldout_loss std_train_loss std_heldout_loss\n";
-    hist << "# bin_center runs bin_width (final held-out loss)\n";
     for (int m = 0; m < n_model; ++m)
-      for (int c = 0; c < n_corr; ++c) {
+      for (int c = 0; c < n_corr; ++c)
         curves << "# " << model_name(m) << " correlation " << corr_name(c) << "\n" << mean_curve_block(r, m, c) << "\n\n";
-        hist << "# " << model_name(m) << " correlation " << corr_name(c) << "\n" << histogram_block(r, m, c, 30)
-             << "\n\n";
-      }
     write(plot_dir + "/curves_mean.dat", curves.str(), written);
-    write(plot_dir + "/hist.dat", hist.str(), written);
   }
   std::string gated_models;
   int n_gated = 0;

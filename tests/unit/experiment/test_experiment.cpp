@@ -153,8 +153,7 @@ TEST(Experiment, TinyExperimentWritesEveryFileWithTheRightRows) {
   const auto fig2 = lines(dir + "/fig2.csv");
   ASSERT_EQ(fig2.size(), 1u + 3u);
   EXPECT_EQ(fig2[3].rfind("1,3,", 0), 0u);
-  for (const char* f : {"summary.md", "plot/meta.gp", "plot/curves_mean.dat", "plot/hist.dat", "plot/gates.dat",
-                        "plot/fig2.dat"})
+  for (const char* f : {"summary.md", "plot/meta.gp", "plot/curves_mean.dat", "plot/gates.dat", "plot/fig2.dat"})
     EXPECT_TRUE(mmoe::file_exists(dir + "/" + f)) << f;
 
   // The summary row is the statistics of the final.csv values it summarises.
@@ -175,7 +174,7 @@ TEST(Experiment, OutputDoesNotDependOnThreadsOrTiming) {
   mmoe::write_experiment_files(mmoe::run_experiment(two), d2);
   // final.csv carries wall times; everything else must be byte-identical.
   for (const char* f : {"curves.csv", "summary.csv", "summary.md", "gates.csv", "fig2.csv", "plot/curves_mean.dat",
-                        "plot/hist.dat", "plot/gates.dat"})
+                        "plot/gates.dat"})
     EXPECT_EQ(mmoe::read_file(d1 + "/" + f), mmoe::read_file(d2 + "/" + f)) << f;
   auto without_seconds = [](const std::string& path) {
     std::string out;
