@@ -55,7 +55,7 @@ struct Stager {
     for (size_t i = 0; i < n; ++i) {
       const size_t r = rows[i];
       std::memcpy(dense.data() + i * d.n_dense, d.dense.data() + r * d.n_dense, d.n_dense * sizeof(float));
-      std::memcpy(cat.data() + i * d.n_cat, d.cat.data() + r * d.n_cat, d.n_cat * sizeof(int32_t));
+      if (d.n_cat) std::memcpy(cat.data() + i * d.n_cat, d.cat.data() + r * d.n_cat, d.n_cat * sizeof(int32_t));
       std::memcpy(labels.data() + i * d.n_task, d.labels.data() + r * d.n_task, d.n_task * sizeof(float));
       if (!weights.empty()) weights[i] = d.weights[r];
     }
