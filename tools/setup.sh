@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libeigen3-dev libdnnl-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev
-          ocl-icd-opencl-dev)  # oneDNN's CMake config requires OpenCL (a Recommends of libdnnl-dev)
+          ocl-icd-opencl-dev gnuplot-nox)  # OpenCL: oneDNN's CMake config needs it; gnuplot: `mmoe experiment` figures
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
