@@ -29,6 +29,22 @@ REPEATS=${REPEATS:-3}
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# The peer runs on Debian's PyTorch with OpenBLAS. Install them when missing, like tools/setup.sh. Without
+# libopenblas0-pthread, python3-torch's BLAS dependency is met by the reference BLAS (libblas3), which made the
+# peer 5x slower at batch 4096 in a measured run: an unfair comparison.
+peer_packages=(python3-torch python3-numpy libopenblas0-pthread)
+missing=()
+for p in "${peer_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (the PyTorch peer)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 if [ -z "${SKIP_BUILD:-}" ]; then  # SKIP_BUILD=1: reuse the binaries already in $BUILD
   log "build in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOE_BUILD_TESTS=OFF >/dev/null

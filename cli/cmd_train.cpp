@@ -40,6 +40,10 @@ int run_train(const TrainArgs& a) {
   ResolvedConfig rc = resolve_config("train", a.common);
   const Settings& s = rc.settings;
   const TrainConfig config = build_train_config(s);  // validates --threads before the data is read
+  // Outputs are checked before the data is read and the model trained: a typo in a path must not cost a run.
+  check_output_path(a.out, "--out");
+  check_output_path(a.metrics_out, "--metrics-out");
+  check_output_path(a.checkpoint, "--checkpoint");
   const auto t_load = std::chrono::steady_clock::now();
   Splits splits = load_splits(a.data, rc, a.common.quiet);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();

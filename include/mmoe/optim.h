@@ -47,6 +47,9 @@ class Optimizer {
   // One update with the gradients in model.grads() at learning rate `lr` (the schedule's current value).
   // touched: rows of the row-sparse tensor used by the batch (only read when lazy_sparse).
   void step(Model& model, double lr, std::span<const int32_t> touched = {});
+  // The same update, with the dense region split across the executor's threads (bit-identical results:
+  // the update is elementwise).
+  void step(Model& model, double lr, std::span<const int32_t> touched, Executor& exec);
   void step(Model& model) { step(model, config_.lr); }
 
   const OptimConfig& config() const { return config_; }
@@ -61,6 +64,8 @@ class Optimizer {
 
  private:
   void update_range(float* p, const float* g, float* m, float* v, size_t n, double lr);
+  void begin_step();
+  void sparse_rows(Model& model, double lr, std::span<const int32_t> touched);
   OptimConfig config_;
   AlignedBuffer<float> m_;
   AlignedBuffer<float> v_;

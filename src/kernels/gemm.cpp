@@ -20,7 +20,7 @@ void gemm_eigen(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, con
   ConstMap A(a, ta ? ek : em, ta ? em : ek, Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
   ConstMap B(b, tb ? en : ek, tb ? ek : en, Eigen::OuterStride<>(static_cast<Eigen::Index>(ldb)));
   Map C(c, em, en, Eigen::OuterStride<>(static_cast<Eigen::Index>(ldc)));
-  // Callers are one thread of a split batch: Eigen must not start OpenMP threads of its own.
+  // Callers are one thread of a split batch: Eigen must not start threads of its own (it would with OpenMP).
   static const bool single = (Eigen::setNbThreads(1), true);
   (void)single;
   if (beta == 0.0f) {

@@ -7,12 +7,11 @@
 //
 // Shapes below: R = rows of this thread's slice, N = bank*h1 + n_gate*bank (fused first layer),
 // H = expert_units.back(), T = tasks, G = gates.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "core/worker_pool.h"
 #include "kernels/elementwise.h"
 #include "kernels/gate_mix.h"
 #include "kernels/linear.h"
@@ -46,20 +45,7 @@ struct Workspace {
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
 };
 
-constexpr size_t kMinRowsPerThread = 16;
-
-// Runs fn(t) for t in [0, nt), one OpenMP thread each; one thread runs inline. (libgomp allocates a
-// fresh team for every one-thread parallel region, which would break the no-allocation step, and the
-// fork is pure overhead there.)
-template <typename Fn>
-void run_threads(int nt, Fn&& fn) {
-  if (nt == 1) {
-    fn(size_t{0});
-    return;
-  }
-#pragma omp parallel num_threads(nt)
-  fn(static_cast<size_t>(omp_get_thread_num()));
-}
+constexpr size_t kMinRowsPerThread = 32;
 
 }  // namespace
 
@@ -70,6 +56,7 @@ struct Executor::Impl {
   bool onehot = false, embedding = false;
   std::vector<int64_t> cat_offsets;
   std::vector<Workspace> ws;
+  std::unique_ptr<detail::WorkerPool> pool;  // the batch split's threads, started once
   std::vector<double> norm;            // (T) label mass of the whole batch
   std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
   std::vector<int64_t> stamp;          // (categories) last batch id that touched a row
@@ -111,7 +98,10 @@ struct Executor::Impl {
 };
 
 Executor::Executor(Model& model, size_t max_batch, int n_threads)
-    : model_(model), max_batch_(max_batch), n_threads_(n_threads), impl_(std::make_unique<Impl>()) {
+    : model_(model),
+      max_batch_(max_batch),
+      n_threads_(std::min(n_threads, detail::WorkerPool::kMaxThreads)),
+      impl_(std::make_unique<Impl>()) {
   if (n_threads < 1) throw Error(ErrorKind::usage, "the thread count must be >= 1", "threads");
   if (max_batch < 1) throw Error(ErrorKind::usage, "the batch size must be >= 1", "batch_size");
   Impl& m = *impl_;
@@ -131,6 +121,7 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
   m.dim = m.embedding ? static_cast<size_t>(spec.embedding_dim) : 0;
   m.cat_offsets = model.cat_offsets();
   m.norm.assign(static_cast<size_t>(m.n_task), 0.0);
+  m.pool = std::make_unique<detail::WorkerPool>(n_threads_);
 
   m.off.first_w = model.tensor("first.w").offset;
   m.off.first_b = model.tensor("first.b").offset;
@@ -161,7 +152,7 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
   model.zero_grads();
 
   // Workspaces: allocated once, for the largest slice a thread can get.
-  const size_t cap = (max_batch + static_cast<size_t>(n_threads) - 1) / static_cast<size_t>(n_threads);
+  const size_t cap = (max_batch + static_cast<size_t>(n_threads_) - 1) / static_cast<size_t>(n_threads_);
   // The largest weight matrix that backward transposes: a tower or deeper expert layer, or the embedding rows.
   size_t wt_floats = m.embedding ? m.N * m.n_cat * m.dim : 0;
   for (size_t l = 1; l < L; ++l)
@@ -171,7 +162,7 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     wt_floats = std::max(wt_floats, in * out);
     in = out;
   }
-  m.ws.resize(static_cast<size_t>(n_threads));
+  m.ws.resize(static_cast<size_t>(n_threads_));
   const size_t T = static_cast<size_t>(m.n_task);
   for (size_t t = 0; t < m.ws.size(); ++t) {
     Workspace& w = m.ws[t];
@@ -403,9 +394,7 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
                                                       : kernels::squared_error_loss(col, scale);
     }
     m.backward(w, params, g, batch);
-    if (nt > 1) {
-#pragma omp barrier
-    }
+    if (nt > 1) m.pool->barrier();
     // Sum private gradients into the model's, in thread order; each thread owns a range of the arena.
     if (nt > 1) {
       const size_t begin = dense_floats * t / static_cast<size_t>(nt), end = dense_floats * (t + 1) / static_cast<size_t>(nt);
@@ -432,7 +421,7 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
       }
     }
   };
-  run_threads(nt, slice);
+  m.pool->run(nt, slice);
 
   loss_.per_task.assign(T, 0.0);
   loss_.total = 0.0;
@@ -454,7 +443,7 @@ void Executor::predict(const BatchView& batch, float* out) {
   // Tiny batches run on one thread: a hand-off costs more than the work (latency of batch-1 inference).
   const int nt = (B < 64 && B <= m.ws[0].cap) ? 1 : n_threads_;
   for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) m.ws[t].rows = 0;
-  run_threads(nt, [&](size_t t) {
+  auto slice = [&](size_t t) {
     Workspace& w = m.ws[t];
     w.r0 = B * t / static_cast<size_t>(nt);
     w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
@@ -464,7 +453,8 @@ void Executor::predict(const BatchView& batch, float* out) {
         const float o = w.out[i * T + k];
         out[(w.r0 + i) * T + k] = m.spec->tasks[k].kind == TaskKind::binary ? 1.0f / (1.0f + std::exp(-o)) : o;
       }
-  });
+  };
+  m.pool->run(nt, slice);
 }
 
 void Executor::last_outputs(float* out) const {
@@ -478,6 +468,18 @@ void Executor::last_gates(float* out) const {
   if (width == 0) return;
   for (const Workspace& w : impl_->ws)
     if (w.rows) std::memcpy(out + w.r0 * width, w.probs.data(), w.rows * width * sizeof(float));
+}
+
+void Executor::for_ranges(size_t n, RangeFn fn, void* ctx) {
+  // Below this many elements a hand-off costs more than the work saves.
+  constexpr size_t kMinPerThread = 4096;
+  const size_t nt = std::clamp<size_t>(n / kMinPerThread, 1, static_cast<size_t>(n_threads_));
+  auto range = [&](size_t t) {
+    const size_t chunks = (n + 15) / 16;  // 64-byte pieces: threads never share a cache line
+    const size_t begin = std::min(n, chunks * t / nt * 16), end = std::min(n, chunks * (t + 1) / nt * 16);
+    if (begin < end) fn(ctx, begin, end);
+  };
+  impl_->pool->run(static_cast<int>(nt), range);
 }
 
 const std::vector<int32_t>& Executor::touched_rows() const { return impl_->touched; }

@@ -53,27 +53,51 @@ void Optimizer::update_range(float* p, const float* g, float* m, float* v, size_
   }
 }
 
-void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) {
+void Optimizer::begin_step() {
   ++t_;
   bias1_ = 1.0 - std::pow(config_.beta1, static_cast<double>(t_));
   bias2_ = 1.0 - std::pow(config_.beta2, static_cast<double>(t_));
+}
+
+// Lazy mode: only the rows of the row-sparse tables that the batch touched.
+void Optimizer::sparse_rows(Model& model, double lr, std::span<const int32_t> touched) {
   float* p = model.params().data();
   const float* g = model.grads().data();
-  float* m = m_.data();
   float* v = config_.kind == OptimKind::adam ? v_.data() : nullptr;
-  const size_t dense = model.dense_floats();
-  const bool lazy = config_.lazy_sparse;
-  // Dense region (padding between tensors has zero gradient and zero parameter: a no-op).
-  update_range(p, g, m, v, lazy ? dense : model.arena_size(), lr);
-  if (!lazy) return;
   for (const ParamTensor& t : model.tensors()) {
     if (!t.row_sparse) continue;
     const size_t width = static_cast<size_t>(t.shape[1]);
     for (int32_t r : touched) {
       const size_t at = t.offset + static_cast<size_t>(r) * width;
-      update_range(p + at, g + at, m + at, v ? v + at : nullptr, width, lr);
+      update_range(p + at, g + at, m_.data() + at, v ? v + at : nullptr, width, lr);
     }
   }
+}
+
+void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) {
+  begin_step();
+  const bool lazy = config_.lazy_sparse;
+  float* v = config_.kind == OptimKind::adam ? v_.data() : nullptr;
+  // Dense region (padding between tensors has zero gradient and zero parameter: a no-op).
+  update_range(model.params().data(), model.grads().data(), m_.data(), v, lazy ? model.dense_floats() : model.arena_size(), lr);
+  if (lazy) sparse_rows(model, lr, touched);
+}
+
+void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched, Executor& exec) {
+  begin_step();
+  const bool lazy = config_.lazy_sparse;
+  struct Job {
+    Optimizer* self;
+    float *p, *m, *v;
+    const float* g;
+    double lr;
+  } job{this, model.params().data(), m_.data(), config_.kind == OptimKind::adam ? v_.data() : nullptr,
+        model.grads().data(), lr};
+  exec.for_ranges(lazy ? model.dense_floats() : model.arena_size(), [](void* ctx, size_t begin, size_t end) {
+    auto& j = *static_cast<Job*>(ctx);
+    j.self->update_range(j.p + begin, j.g + begin, j.m + begin, j.v ? j.v + begin : nullptr, end - begin, j.lr);
+  }, &job);
+  if (lazy) sparse_rows(model, lr, touched);
 }
 
 }  // namespace mmoe

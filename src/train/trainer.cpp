@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
 #include "mmoe/error.h"
 #include "mmoe/rng.h"
 #include "mmoe/train.h"
+#include "train/divergence.h"
 
 namespace mmoe {
 
@@ -132,40 +134,53 @@ double learning_rate(const TrainConfig& c, int epoch, int64_t step, int64_t tota
   return lr;
 }
 
-// True when no value is NaN or infinite. Works on the exponent bits with an integer max, which the compiler
-// vectorises (a float test would not be, without fast-math): this runs after every training step.
-bool all_finite(const float* values, size_t n) {
-  uint32_t max_exponent = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, values + i, sizeof bits);
-    max_exponent = std::max(max_exponent, bits & 0x7f800000u);
-  }
-  return max_exponent != 0x7f800000u;
+constexpr const char* kDivergedHint = "lower the learning rate or set train.clip_grad_norm";
+
+std::string number(double v) {  // "nan", "inf", "1.156e+77": short and readable, unlike std::to_string
+  if (std::isnan(v)) return "NaN";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
 }
 
-// Names the first tensor whose gradient is not finite (only the touched rows of sparse tables count).
-std::string first_bad_gradient(const Model& model, std::span<const int32_t> touched) {
-  bool finite = all_finite(model.grads().data(), model.dense_floats());
-  for (const ParamTensor& t : model.tensors()) {
-    if (!finite || !t.row_sparse) continue;
-    const size_t width = static_cast<size_t>(t.shape[1]);
-    for (int32_t r : touched) finite = finite && all_finite(model.grads().data() + t.offset + static_cast<size_t>(r) * width, width);
+std::string at_step(int64_t step, int epoch) {
+  return " at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) + ")";
+}
+
+// The loss of a task is not a number: name the task, and the layer that went bad first: a parameter that
+// an earlier update overflowed, else the first non-finite gradient of this step's backward.
+Error diverged_loss(const Model& model, const Executor& exec, const LossReport& loss, int64_t step, int epoch) {
+  const ModelSpec& spec = model.spec();
+  int bad_task = 0;
+  while (bad_task + 1 < spec.n_task() && std::isfinite(loss.per_task[static_cast<size_t>(bad_task)])) ++bad_task;
+  const std::string task = spec.tasks[static_cast<size_t>(bad_task)].name;
+  std::string layer = detail::first_bad_parameter(model, exec.touched_rows());
+  if (!layer.empty()) {
+    layer = "; the weights of " + layer + " are no longer finite";
+  } else if (layer = detail::first_bad_gradient(model, exec.touched_rows()); !layer.empty()) {
+    layer = "; the first non-finite gradient is in " + layer;
+  } else {
+    layer = "; every weight and gradient is still finite, so the overflow is in the output of the tower of task '" +
+            task + "'";
   }
-  if (finite) return {};
-  const float* g = model.grads().data();
-  for (const ParamTensor& t : model.tensors()) {
-    if (t.row_sparse) {
-      const size_t width = static_cast<size_t>(t.shape[1]);
-      for (int32_t r : touched)
-        for (size_t c = 0; c < width; ++c)
-          if (!std::isfinite(g[t.offset + static_cast<size_t>(r) * width + c])) return t.name;
-      continue;
-    }
-    for (size_t i = 0; i < t.size; ++i)
-      if (!std::isfinite(g[t.offset + i])) return t.name;
-  }
-  return {};
+  return Error(ErrorKind::input,
+               "training diverged: the loss of task '" + task + "' became " + number(loss.per_task[static_cast<size_t>(bad_task)]) +
+                   at_step(step, epoch) + layer,
+               "train", kDivergedHint);
+}
+
+// The loss is finite but a gradient is not: the layer (and the task or expert owning the element) is named;
+// every task's loss is finite, so the message lists them to show which one is largest.
+Error diverged_gradient(const Model& model, const LossReport& loss, const std::string& layer, int64_t step, int epoch) {
+  const ModelSpec& spec = model.spec();
+  std::string losses;
+  for (int k = 0; k < spec.n_task(); ++k)
+    losses += (k ? ", " : "") + spec.tasks[static_cast<size_t>(k)].name + " " +
+              number(loss.per_task[static_cast<size_t>(k)]);
+  return Error(ErrorKind::input,
+               "training diverged: the gradient of " + layer + " is not finite" + at_step(step, epoch) +
+                   " (task losses: " + losses + ")",
+               "train", kDivergedHint);
 }
 
 void clip_gradients(Model& model, std::span<const int32_t> touched, double max_norm) {
@@ -398,24 +413,12 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
       const size_t n = std::min(bs, train_set.rows - begin);
       const BatchView batch = stager.stage(order.data() + begin, n);
       const LossReport& loss = exec.forward_backward(batch);
-      if (!std::isfinite(loss.total)) {
-        std::string task;
-        for (int k = 0; k < spec.n_task(); ++k)
-          if (!std::isfinite(loss.per_task[k])) task = spec.tasks[k].name;
-        throw Error(ErrorKind::input,
-                    "training diverged: the loss of task '" + task + "' became " + std::to_string(loss.total) +
-                        " at step " + std::to_string(st.step + 1) + " (epoch " + std::to_string(st.epoch) + ")",
-                    "train", "lower the learning rate or set train.clip_grad_norm");
-      }
-      const std::string bad = first_bad_gradient(model, exec.touched_rows());
-      if (!bad.empty())
-        throw Error(ErrorKind::input,
-                    "training diverged: the gradient of layer '" + bad + "' is not finite at step " +
-                        std::to_string(st.step + 1) + " (epoch " + std::to_string(st.epoch) + ")",
-                    "train", "lower the learning rate or set train.clip_grad_norm");
+      if (!std::isfinite(loss.total)) throw diverged_loss(model, exec, loss, st.step + 1, st.epoch);
+      if (std::string bad = detail::first_bad_gradient(model, exec.touched_rows()); !bad.empty())
+        throw diverged_gradient(model, loss, bad, st.step + 1, st.epoch);
       if (c.clip_grad_norm > 0.0) clip_gradients(model, exec.touched_rows(), c.clip_grad_norm);
       lr = learning_rate(c, st.epoch, st.step, total_steps);
-      opt.step(model, lr, exec.touched_rows());
+      opt.step(model, lr, exec.touched_rows(), exec);
       ++st.step;
       st.loss_sum += loss.total * static_cast<double>(n);
       st.loss_rows += n;

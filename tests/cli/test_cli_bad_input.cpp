@@ -246,15 +246,21 @@ TEST(CliBadConfig, ThreadsBeyondTheMachine) {
 
 // ---- output paths --------------------------------------------------------------------------------------
 
-TEST(CliBadOutput, TrainOutAndMetricsOutUnwritable) {
+TEST(CliBadOutput, TrainOutputsCheckedBeforeTraining) {
   MMOE_REQUIRE_CLI();
   CliDir dir;
   dir.write("ok.csv", clean_csv());
-  expect_refused(train_on(dir, "ok.csv", {"--out", "no/such/dir/m.mmoe"}), "i/o error", "no/such/dir/m.mmoe: cannot write");
-  expect_refused(train_on(dir, "ok.csv", {"--metrics-out", "no/such/dir/m.json"}), "i/o error",
-                 "no/such/dir/m.json: cannot write");
+  CliResult r = train_on(dir, "ok.csv", {"--out", "no/such/dir/m.mmoe"});
+  expect_refused(r, "i/o error", "no/such/dir/m.mmoe: cannot write --out: the directory 'no/such/dir' does not exist");
+  EXPECT_FALSE(r.err_has("data: rows")) << "the data was read before the output path was checked:\n" << r.err;
+  r = train_on(dir, "ok.csv", {"--metrics-out", "no/such/dir/m.json"});
+  expect_refused(r, "i/o error", "no/such/dir/m.json: cannot write --metrics-out: the directory");
+  r = train_on(dir, "ok.csv", {"--checkpoint", "no/such/dir/c.ckpt", "--checkpoint-every", "1"});
+  expect_refused(r, "i/o error", "no/such/dir/c.ckpt: cannot write --checkpoint: the directory");
   std::filesystem::create_directory(dir.path("adir"));
-  expect_refused(train_on(dir, "ok.csv", {"--out", "adir"}), "i/o error", "adir: cannot ");
+  r = train_on(dir, "ok.csv", {"--out", "adir"});
+  expect_refused(r, "i/o error", "adir: cannot write --out: the path is a directory");
+  EXPECT_FALSE(r.out.find("best epoch") != std::string::npos) << r.out;
 }
 
 TEST(CliBadOutput, EvalAndPredictOutputsCheckedBeforeWork) {

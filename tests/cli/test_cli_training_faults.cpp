@@ -1,6 +1,6 @@
 // Training that goes numerically wrong, through the real binary: a loss or a gradient that stops being
-// finite ends the run with exit code 2 and a message naming the step and the task (loss) or the layer
-// (gradient); --clip-grad-norm is accepted and checked.
+// finite ends the run with exit code 2 and a message naming the step, the task and the layer (with the expert,
+// gate or task owning the bad element); --clip-grad-norm is accepted and checked.
 #include "cli/cli_harness.h"
 
 namespace {
@@ -23,8 +23,10 @@ TEST(CliTrainingFaults, LossBecomesNonFinite) {
   dir.write("huge.csv", regression_csv(50, "3e38", true));
   const CliResult r = dir.run({"train", "--train", "huge.csv", "--label", "y:regression", "--optimizer", "sgd",
                                "--lr", "1000", "--epochs", "5", "--threads", "1", "--seed", "1"});
-  expect_refused(r, "input error", "training diverged: the loss of task 'y' became");
-  EXPECT_TRUE(r.err_has("at step 2 (epoch 2)")) << r.err;
+  expect_refused(r, "input error", "training diverged: the loss of task 'y' became NaN at step 2 (epoch 2)");
+  // The layer is named too: here the first SGD update overflowed the output layer's weights.
+  EXPECT_TRUE(r.err_has("; the weights of layer 'tower.")) << r.err;
+  EXPECT_TRUE(r.err_has("(task 'y') are no longer finite")) << r.err;
   EXPECT_TRUE(r.err_has("hint: lower the learning rate or set train.clip_grad_norm")) << r.err;
   EXPECT_FALSE(dir.exists("m.mmoe"));
 }
@@ -38,7 +40,7 @@ TEST(CliTrainingFaults, GradientBecomesNonFinite) {
   const CliResult r = dir.run({"train", "--train", "max.csv", "--label", "y:regression", "--epochs", "1",
                                "--threads", "1", "--out", "m.mmoe"});
   expect_refused(r, "input error", "training diverged: the gradient of layer 'tower.");
-  EXPECT_TRUE(r.err_has("is not finite at step 1 (epoch 1)")) << r.err;
+  EXPECT_TRUE(r.err_has("(task 'y') is not finite at step 1 (epoch 1) (task losses: y 1.156e+77)")) << r.err;
   EXPECT_FALSE(dir.exists("m.mmoe"));  // no model is written from a diverged run
 }
 
