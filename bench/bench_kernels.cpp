@@ -216,7 +216,7 @@ void BM_OneHotBackward(benchmark::State& state) {
   const CatBatch cat = c.batch();
   for (auto _ : state) {
     if constexpr (kSparse) {
-      onehot_scatter_add(cat, ConstMatrixView{dz.data(), R, kN, kN}, dtable.data(), kN, 0, kN);
+      onehot_scatter_add(cat, ConstMatrixView{dz.data(), R, kN, kN}, dtable.data(), 0, cat.n_cat);
     } else {
       linear_wgrad(ConstMatrixView{onehot.data(), R, c.categories, c.categories}, ConstMatrixView{dz.data(), R, kN, kN},
                    dtable.data(), kN);

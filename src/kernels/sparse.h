@@ -19,12 +19,13 @@ struct CatBatch {
   const int64_t* offsets = nullptr;  // (n_cat)
 };
 
-// out(i, :) += sum_j table[offsets[j] + codes(i, j), :]  (table is (categories, out.cols), row stride out.cols)
+// out(i, :) += sum_j table[offsets[j] + codes(i, j), :]  (table is (categories, out.cols), row stride out.cols),
+// the codes added in order j = 0, 1, ...
 void onehot_gather_add(const CatBatch& cat, const float* table, MatrixView out);
-// dtable[offsets[j] + codes(i, j), c] += dout(i, c) for c in [col_begin, col_end): the column range lets two
-// threads share one table without races and in a fixed order.
-void onehot_scatter_add(const CatBatch& cat, ConstMatrixView dout, float* dtable, size_t width, size_t col_begin,
-                        size_t col_end);
+// dtable[offsets[j] + codes(i, j), :] += dout(i, :) for the categorical columns j in [cat_begin, cat_end), rows
+// in order. Different columns select different table rows, so threads with disjoint column ranges share one
+// table without races, and each element's sum has a fixed order.
+void onehot_scatter_add(const CatBatch& cat, ConstMatrixView dout, float* dtable, size_t cat_begin, size_t cat_end);
 // out(i, j*dim : (j+1)*dim) = table[offsets[j] + codes(i, j), :]
 void embedding_gather(const CatBatch& cat, const float* table, size_t dim, MatrixView out);
 // dtable[offsets[j] + codes(i, j), :] += dout(i, j*dim : (j+1)*dim), for columns j in [cat_begin, cat_end).

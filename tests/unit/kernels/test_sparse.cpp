@@ -33,30 +33,37 @@ struct Cats {
   }
 };
 
+// Widths: vector blocks plus a scalar tail (37), the paper's fused first layer (144 = 9 x 16), and more than
+// one register block with a tail (421 = 12 + 12 + 2 vectors + 5).
+const size_t kWidths[] = {37, 144, 421};
+
 TEST(Sparse, OneHotGatherIsTheOneHotProduct) {
   const Cats c;
-  const size_t width = 37;
-  auto table = random_buffer(c.categories * width, 1), z0 = random_buffer(c.rows * width, 2);
-  AlignedBuffer<float> z = z0, ref = z0;
-  mmoe::kernels::onehot_gather_add(c.batch(), table.data(), MatrixView{z.data(), c.rows, width, width});
-  const AlignedBuffer<float> x = c.onehot();
-  mmoe::kernels::linear_forward_ref(ConstMatrixView{x.data(), c.rows, c.categories, c.categories}, table.data(), width,
-                                    nullptr, 0, MatrixView{ref.data(), c.rows, width, width}, true);
-  expect_close(z.data(), ref.data(), z.size(), 1e-6f, "gather");
+  for (size_t width : kWidths) {
+    auto table = random_buffer(c.categories * width, 1), z0 = random_buffer(c.rows * width, 2);
+    AlignedBuffer<float> z = z0, ref = z0;
+    mmoe::kernels::onehot_gather_add(c.batch(), table.data(), MatrixView{z.data(), c.rows, width, width});
+    const AlignedBuffer<float> x = c.onehot();
+    mmoe::kernels::linear_forward_ref(ConstMatrixView{x.data(), c.rows, c.categories, c.categories}, table.data(),
+                                      width, nullptr, 0, MatrixView{ref.data(), c.rows, width, width}, true);
+    expect_close(z.data(), ref.data(), z.size(), 1e-6f, "gather");
+  }
 }
 
 TEST(Sparse, OneHotScatterIsTheOneHotWeightGradient) {
   const Cats c;
-  const size_t width = 37;
-  auto dz = random_buffer(c.rows * width, 3), g0 = random_buffer(c.categories * width, 4);
-  AlignedBuffer<float> g = g0, ref = g0;
-  // Two column ranges, as two threads would split them.
-  mmoe::kernels::onehot_scatter_add(c.batch(), ConstMatrixView{dz.data(), c.rows, width, width}, g.data(), width, 0, 16);
-  mmoe::kernels::onehot_scatter_add(c.batch(), ConstMatrixView{dz.data(), c.rows, width, width}, g.data(), width, 16, width);
-  const AlignedBuffer<float> x = c.onehot();
-  mmoe::kernels::linear_wgrad_ref(ConstMatrixView{x.data(), c.rows, c.categories, c.categories},
-                                  ConstMatrixView{dz.data(), c.rows, width, width}, ref.data(), width);
-  expect_close(g.data(), ref.data(), g.size(), 1e-5f, "scatter");
+  for (size_t width : kWidths) {
+    auto dz = random_buffer(c.rows * width, 3), g0 = random_buffer(c.categories * width, 4);
+    AlignedBuffer<float> g = g0, ref = g0;
+    // Two ranges of categorical columns, as two threads split them.
+    const ConstMatrixView d{dz.data(), c.rows, width, width};
+    mmoe::kernels::onehot_scatter_add(c.batch(), d, g.data(), 0, c.n_cat / 2);
+    mmoe::kernels::onehot_scatter_add(c.batch(), d, g.data(), c.n_cat / 2, c.n_cat);
+    const AlignedBuffer<float> x = c.onehot();
+    mmoe::kernels::linear_wgrad_ref(ConstMatrixView{x.data(), c.rows, c.categories, c.categories}, d, ref.data(),
+                                    width);
+    expect_close(g.data(), ref.data(), g.size(), 1e-5f, "scatter");
+  }
 }
 
 TEST(Sparse, EmbeddingGatherAndScatter) {
