@@ -7,7 +7,8 @@ set terminal svg size 480 * cols, 900 dynamic noenhanced font "sans,13" backgrou
 set output "fig4-average-loss.svg"
 stats "plot/curves_mean.dat" using 3 nooutput
 ylo = STATS_min * 0.9
-stats "plot/curves_mean.dat" using 3 every ::5 nooutput
+# The top of the range leaves out the first 5 points of each curve (the untrained start), when there are more.
+stats "plot/curves_mean.dat" using 3 every ::(curve_points > 10 ? 5 : 0) nooutput
 yhi = STATS_max * 1.1
 set multiplot layout 2,cols title sprintf("Average held-out loss over %d runs (%d held-out rows per run; noise floor %g)", runs, heldout_rows, noise_floor)
 set logscale y

@@ -124,7 +124,8 @@ struct CsvReader::Source {
   }
 
   // Reads up to n bytes; 0 at end. Throws for read errors and broken gzip streams.
-  size_t read(char* dst, size_t n, int64_t line) {
+  // (line, col): where the data read so far ends, for the location of a broken gzip stream.
+  size_t read(char* dst, size_t n, int64_t line, int64_t col) {
     if (file) {
       size_t got = std::fread(dst, 1, n, file);
       if (got == 0 && std::ferror(file))
@@ -139,17 +140,17 @@ struct CsvReader::Source {
       std::string detail = msg ? msg : "unknown zlib error";
       // zlib prefixes its message with the path, which the location already gives.
       if (detail.compare(0, path.size() + 2, path + ": ") == 0) detail.erase(0, path.size() + 2);
-      // The reader reads ahead, so the fault lies at or after the first line not yet handed out.
+      // Everything before (line, col) was decompressed intact; the fault lies there or after it.
       if (err == Z_BUF_ERROR)
-        throw Error(ErrorKind::input, "truncated gzip stream at or after this line (" + detail + ")",
-                    location(path, line),
+        throw Error(ErrorKind::input, "truncated gzip stream: the intact data ends here (" + detail + ")",
+                    location(path, line, col),
                     "the file ends in the middle of compressed data; was the download or copy cut short?");
       if (err == Z_DATA_ERROR)
-        throw Error(ErrorKind::input, "corrupt gzip stream at or after this line (" + detail + ")",
-                    location(path, line), "the compressed data is damaged; fetch or copy the file again");
+        throw Error(ErrorKind::input, "corrupt gzip stream: the intact data ends here (" + detail + ")",
+                    location(path, line, col), "the compressed data is damaged; fetch or copy the file again");
       if (err == Z_ERRNO)
         throw Error(ErrorKind::io, std::string("cannot read file: ") + std::strerror(errno), path);
-      throw Error(ErrorKind::input, "cannot decompress gzip stream (" + detail + ")", location(path, line));
+      throw Error(ErrorKind::input, "cannot decompress gzip stream (" + detail + ")", location(path, line, col));
     }
     return static_cast<size_t>(got);
   }
@@ -229,7 +230,13 @@ bool CsvReader::fill() {
   }
   size_t room = buf_.size() - end_;
   size_t want = room < kChunk ? room : kChunk;
-  size_t got = source_->read(buf_.data() + end_, want, next_line_no_);
+  // Where the buffered data ends (line and column of its next byte), should the source fail now.
+  int64_t end_line = next_line_no_, end_col = 1;
+  for (size_t i = 0; i < end_; ++i) {
+    ++end_col;
+    if (buf_[i] == '\n') ++end_line, end_col = 1;
+  }
+  size_t got = source_->read(buf_.data() + end_, want, end_line, end_col);
   if (got == 0) eof_ = true;
   end_ += got;
   return got > 0;

@@ -232,6 +232,7 @@ std::vector<std::string> write_experiment_files(const ExperimentResult& r, const
     out << "n_gated = " << n_gated << "\n";
     out << "runs = " << cfg.runs << "\n";
     out << "steps = " << cfg.train.max_steps << "\n";
+    out << "curve_points = " << cfg.train.max_steps / cfg.train.eval_every_steps << "\n";
     out << "batch_size = " << cfg.train.batch_size << "\n";
     out << "lr = " << num(cfg.train.optim.lr) << "\n";
     out << "train_rows = " << cfg.train_rows << "\n";
