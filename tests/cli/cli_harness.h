@@ -9,10 +9,18 @@
 //
 // The binary runs with the scratch directory as its working directory, so paths in messages are the short
 // relative names the test gave.
+//
+// A test that must act on the process while it runs (kill it mid-training, say) starts it instead:
+//
+//   CliProcess p = dir.start({"train", ...});
+//   ... wait for a file to appear ...
+//   p.signal(SIGKILL);
+//   EXPECT_EQ(p.wait().code, 128 + SIGKILL);
 #pragma once
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +30,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifndef MMOE_CLI_PATH
@@ -49,6 +58,55 @@ inline std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// The lines of `text`, without their '\n' (a last line without one counts too), as std::getline reads them.
+inline std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// A `mmoe` process started by CliDir::start, running in the background. wait() reaps it and returns what
+// CliDir::run would have; a process never waited for is killed (SIGKILL) and reaped by the destructor, so a
+// failed ASSERT does not leave it running.
+class CliProcess {
+ public:
+  CliProcess(pid_t pid, std::string out_file, std::string err_file)
+      : pid_(pid), out_file_(std::move(out_file)), err_file_(std::move(err_file)) {}
+  CliProcess(CliProcess&& other) noexcept
+      : pid_(std::exchange(other.pid_, -1)), out_file_(std::move(other.out_file_)),
+        err_file_(std::move(other.err_file_)) {}
+  CliProcess(const CliProcess&) = delete;
+  CliProcess& operator=(const CliProcess&) = delete;
+  CliProcess& operator=(CliProcess&&) = delete;
+  ~CliProcess() {
+    if (pid_ > 0) {
+      signal(SIGKILL);
+      wait();
+    }
+  }
+
+  // Sends `sig` to the process (true if it was delivered); only before wait().
+  bool signal(int sig) const { return pid_ > 0 && ::kill(pid_, sig) == 0; }
+
+  // Waits for the process to end: its exit code (128 + signal number when killed), stdout and stderr.
+  // Call once; code is -1 if the process could not be started or waited for.
+  CliResult wait() {
+    CliResult r;
+    int status = 0;
+    const pid_t pid = std::exchange(pid_, -1);
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out_file_);
+    r.err = slurp(err_file_);
+    return r;
+  }
+
+ private:
+  pid_t pid_;
+  std::string out_file_, err_file_;
+};
+
 class CliDir {
  public:
   CliDir() {
@@ -74,7 +132,11 @@ class CliDir {
   bool exists(const std::string& name) const { return std::filesystem::exists(path(name)); }
 
   // Runs `mmoe args...` in this directory (fork + exec, no shell), stdout and stderr to files.
-  CliResult run(const std::vector<std::string>& args) const {
+  CliResult run(const std::vector<std::string>& args) const { return start(args).wait(); }
+
+  // Starts `mmoe args...` as run() does, without waiting for it. The output files are this directory's, so
+  // a CliDir runs one process at a time: wait() for one before starting or running the next.
+  CliProcess start(const std::vector<std::string>& args) const {
     const std::string out_file = path(".stdout"), err_file = path(".stderr"), cwd = dir_.string();
     // Everything the child needs is built before fork: between fork and exec it only makes system calls.
     std::string exe = MMOE_CLI_PATH;
@@ -91,13 +153,7 @@ class CliDir {
       ::execv(exe.c_str(), argv.data());
       ::_exit(127);
     }
-    CliResult r;
-    int status = 0;
-    if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out_file);
-    r.err = slurp(err_file);
-    return r;
+    return CliProcess(pid, out_file, err_file);
   }
 
  private:

@@ -1,27 +1,21 @@
 // Issue 4's check: a model trained with the census preset predicts raw census rows with the label columns
 // removed, one prediction per row, and those predictions score exactly what `mmoe eval` reports.
-#include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "cli/cli_harness.h"
 #include "mmoe/metrics.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-int run(const std::string& args) {
-  const std::string cmd = std::string(MMOE_CLI_PATH) + " " + args + " > /dev/null 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using namespace mmoe_cli_test;  // CliDir, CliResult, lines
 
 std::vector<std::string> split_fields(const std::string& line) {
   std::vector<std::string> out;
@@ -34,12 +28,11 @@ std::vector<std::string> split_fields(const std::string& line) {
 TEST(CensusPredict, RawRowsWithoutLabelsMatchEval) {
   const std::string data = std::string(MMOE_SOURCE_DIR) + "/data/census-income-kdd/census-income.test.gz";
   ASSERT_TRUE(fs::exists(data));
-  const fs::path dir = fs::temp_directory_path() / ("mmoe_census_" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  CliDir dir;
   // 800 raw test rows, with and without the label columns (7 marital status, 41 income).
   gzFile gz = gzopen(data.c_str(), "rb");
   ASSERT_NE(gz, nullptr);
-  std::ofstream labelled(dir / "rows.csv"), unlabelled(dir / "rows_nolabel.csv");
+  std::ofstream labelled(dir.path("rows.csv")), unlabelled(dir.path("rows_nolabel.csv"));
   std::vector<float> income;
   char buf[8192];
   for (int i = 0; i < 800 && gzgets(gz, buf, sizeof buf); ++i) {
@@ -58,24 +51,22 @@ TEST(CensusPredict, RawRowsWithoutLabelsMatchEval) {
   labelled.close();
   unlabelled.close();
 
-  const std::string model = (dir / "m.mmoe").string();
-  ASSERT_EQ(run("train --preset census-income-1 --max-steps 40 --threads 2 -q --out " + model), 0);
-  const std::string pred = (dir / "pred.csv").string();
-  ASSERT_EQ(run("predict --model " + model + " --data " + (dir / "rows_nolabel.csv").string() + " -q --out " + pred), 0);
-  ASSERT_EQ(run("eval --model " + model + " --data " + (dir / "rows.csv").string() + " -q --metrics-out " +
-                (dir / "e.json").string()), 0);
+  CliResult r = dir.run({"train", "--preset", "census-income-1", "--max-steps", "40", "--threads", "2", "-q",
+                         "--out", "m.mmoe"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  r = dir.run({"predict", "--model", "m.mmoe", "--data", "rows_nolabel.csv", "-q", "--out", "pred.csv"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  r = dir.run({"eval", "--model", "m.mmoe", "--data", "rows.csv", "-q", "--metrics-out", "e.json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
 
-  std::ifstream in(pred);
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(line, "income_50k,marital_stat");
+  const std::vector<std::string> pred = lines(dir.read("pred.csv"));
+  ASSERT_FALSE(pred.empty());
+  EXPECT_EQ(pred[0], "income_50k,marital_stat");
   std::vector<float> p_income;
-  while (std::getline(in, line)) p_income.push_back(std::stof(line.substr(0, line.find(','))));
+  for (size_t i = 1; i < pred.size(); ++i) p_income.push_back(std::stof(pred[i].substr(0, pred[i].find(','))));
   ASSERT_EQ(p_income.size(), income.size());
-  std::ifstream ej(dir / "e.json");
-  const nlohmann::json e = nlohmann::json::parse(ej);
+  const nlohmann::json e = nlohmann::json::parse(dir.read("e.json"));
   EXPECT_NEAR(mmoe::auc(p_income, income), e["tasks"]["income_50k"]["test"]["auc"].get<double>(), 1e-6);
-  fs::remove_all(dir);
 }
 
 }  // namespace

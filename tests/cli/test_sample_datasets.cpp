@@ -1,37 +1,16 @@
 // The real-world sample files in ../shared/data (AliExpress, Ali-CCP, KuaiRand): their schemas load, a model
 // trains on them for an epoch (one-hot and embedding encodings), and predict gives one row per input row.
 // The samples are too small for metric assertions; these tests are about the data path end to end.
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "cli/cli_harness.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-int run(const std::string& args, std::string* output = nullptr) {
-  const std::string cmd = std::string(MMOE_CLI_PATH) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-size_t count_lines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) ++n;
-  return n;
-}
+using namespace mmoe_cli_test;  // CliDir, CliResult, slurp, lines
 
 struct Sample {
   const char* name;
@@ -46,21 +25,19 @@ TEST_P(SampleDatasets, TrainOneEpochAndPredict) {
   const Sample s = GetParam();
   const std::string data = std::string(MMOE_SOURCE_DIR) + "/../shared/data/";
   if (!fs::exists(data + s.train)) GTEST_SKIP() << "shared sample data not present";
-  const fs::path dir = fs::temp_directory_path() / ("mmoe_sample_" + std::string(s.name) + std::to_string(getpid()));
-  fs::create_directories(dir);
+  CliDir dir;
   const std::string schema = std::string(MMOE_FIXTURE_DIR) + "/schemas/" + s.schema;
   for (const char* encoding : {"onehot", "embedding"}) {
-    const std::string model = (dir / (std::string(encoding) + ".mmoe")).string();
-    std::string out;
-    const int code = run("train --schema " + schema + " --train " + data + s.train + " --test " + data + s.test +
-                             " --epochs 1 --batch-size 16 --experts 4 --cat-encoding " + encoding + " -q --out " + model,
-                         &out);
-    ASSERT_EQ(code, 0) << s.name << " " << encoding << ": " << out;
-    const std::string pred = (dir / "pred.csv").string();
-    ASSERT_EQ(run("predict --model " + model + " --data " + data + s.test + " -q --out " + pred, &out), 0) << out;
-    EXPECT_EQ(count_lines(pred), count_lines(data + s.test)) << s.name;  // header + one row per input row
+    const std::string model = std::string(encoding) + ".mmoe";
+    CliResult r = dir.run({"train", "--schema", schema, "--train", data + s.train, "--test", data + s.test,
+                           "--epochs", "1", "--batch-size", "16", "--experts", "4", "--cat-encoding", encoding,
+                           "-q", "--out", model});
+    ASSERT_EQ(r.code, 0) << s.name << " " << encoding << ": " << r.out << r.err;
+    r = dir.run({"predict", "--model", model, "--data", data + s.test, "-q", "--out", "pred.csv"});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    // header + one row per input row
+    EXPECT_EQ(lines(dir.read("pred.csv")).size(), lines(slurp(data + s.test)).size()) << s.name;
   }
-  fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(
