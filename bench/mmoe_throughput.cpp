@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
         size_t i = 0;
         auto step = [&] {
           exec.forward_backward(batch_at(i, B));
-          opt.step(model, opt.config().lr, exec.touched_rows(), exec);  // as the trainer does
+          opt.step(model);
           i = (i + 1) % nb;
         };
         for (int w = 0; w < a.warmup; ++w) step();

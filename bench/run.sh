@@ -12,7 +12,8 @@
 #      (d=512, 8x256, towers 64): mmoe (bench/mmoe_throughput, 2 threads) and the peer's `throughput` mode,
 #      naive and batched, as installed and with OPENBLAS_CORETYPE=SkylakeX --threads 1 (its fastest setting)
 #   2. inference: batch-1 latency p50/p99 (1 thread) and batch-4096 throughput (2 threads)
-#   3. scaling: experts 4..64 and tasks 2..8 at batch 1024; 1 vs 2 threads at every batch (paper config)
+#   3. scaling: experts 4..64 and tasks 2..8 at batch 1024; 1 vs 2 threads at every batch (paper config);
+#      and the GEMM ceiling of an MMoE step on this machine (bench/gemm_ceiling), for each config
 #   4. end to end: census Group 1 epoch (MMoE 8x16, batch 256) and `mmoe predict` on the census test file;
 #      `mmoe train` on a 200,000-row synthetic CSV (5 epochs, batch 256) against the peer's synthetic mode
 #      training the same model on the same number of rows (whole-process wall time), and a 50,000-row run
@@ -48,7 +49,7 @@ fi
 if [ -z "${SKIP_BUILD:-}" ]; then  # SKIP_BUILD=1: reuse the binaries already in $BUILD
   log "build in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOE_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" -j2 --target mmoe_cli mmoe_throughput >/dev/null
+  cmake --build "$BUILD" -j2 --target mmoe_cli mmoe_throughput gemm_ceiling >/dev/null
 fi
 MMOE="$BUILD/mmoe"
 TP="$BUILD/bench/mmoe_throughput"
@@ -93,6 +94,15 @@ for t in 2 4 8; do
   log "scaling tasks $t"
   "$TP" train --label "tasks" --arch mmoe --d 100 --experts 8 --units 16 --tower 8 --tasks $t --batches 1024 \
     --threads 1,2 --min-time "$MIN_TIME" --repeats "$REPEATS" --warmup 5 >>"$OUT/mmoe.jsonl"
+done
+
+# ---- 3b: the GEMM ceiling of an MMoE training step, measured here (the best of mmoe's kernels, oneDNN and Eigen
+# for every GEMM shape of the step, data-parallel on 2 threads) ----------------------------------------------
+for cfg in "${CONFIGS[@]}"; do
+  set -- $cfg
+  name=$1; shift
+  log "GEMM ceiling $name"
+  "$BUILD/bench/gemm_ceiling" --label "$name" "$@" --tasks 2 --batches 1024,4096 --threads 2 >>"$OUT/ceiling.jsonl"
 done
 
 # ---- 1 + 2: the peer -----------------------------------------------------------------------------------

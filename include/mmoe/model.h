@@ -118,11 +118,6 @@ class Executor {
 
   int n_threads() const { return n_threads_; }
   size_t max_batch() const { return max_batch_; }
-  // Runs fn(ctx, begin, end) over [0, n) split into contiguous ranges (multiples of 16 elements, one per
-  // thread of this executor's team) and returns when all are done. The optimizer's update uses it, so that
-  // a training step has no long serial section. Allocates nothing.
-  using RangeFn = void (*)(void* ctx, size_t begin, size_t end);
-  void for_ranges(size_t n, RangeFn fn, void* ctx);
   // Rows of the row-sparse table (first.onehot or embed.table; a model has at most one) that the last
   // forward_backward touched: sorted, unique.
   const std::vector<int32_t>& touched_rows() const;

@@ -47,9 +47,6 @@ class Optimizer {
   // One update with the gradients in model.grads() at learning rate `lr` (the schedule's current value).
   // touched: rows of the row-sparse tensor used by the batch (only read when lazy_sparse).
   void step(Model& model, double lr, std::span<const int32_t> touched = {});
-  // The same update, with the dense region split across the executor's threads (bit-identical results:
-  // the update is elementwise).
-  void step(Model& model, double lr, std::span<const int32_t> touched, Executor& exec);
   void step(Model& model) { step(model, config_.lr); }
 
   const OptimConfig& config() const { return config_; }

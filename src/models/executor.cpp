@@ -57,7 +57,6 @@ struct Executor::Impl {
   std::vector<int64_t> cat_offsets;
   std::vector<Workspace> ws;
   std::unique_ptr<detail::WorkerPool> pool;  // the batch split's threads, started once
-  int last_nt = 1;                            // threads the last forward_backward used
   std::vector<double> norm;            // (T) label mass of the whole batch
   std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
   std::vector<int64_t> stamp;          // (categories) last batch id that touched a row
@@ -375,7 +374,6 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
   size_t fewer = std::clamp<size_t>(B / kMinRowsPerThread, 1, static_cast<size_t>(n_threads_));
   while ((B + fewer - 1) / fewer > m.ws[0].cap) ++fewer;  // the workspaces hold ceil(max_batch / threads) rows
   const int nt = static_cast<int>(fewer);
-  m.last_nt = nt;
   for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) {
     m.ws[t].rows = 0;
     std::fill(m.ws[t].loss.begin(), m.ws[t].loss.end(), 0.0);
@@ -470,21 +468,6 @@ void Executor::last_gates(float* out) const {
   if (width == 0) return;
   for (const Workspace& w : impl_->ws)
     if (w.rows) std::memcpy(out + w.r0 * width, w.probs.data(), w.rows * width * sizeof(float));
-}
-
-void Executor::for_ranges(size_t n, RangeFn fn, void* ctx) {
-  // As many threads as the last batch used: a batch too small to split leaves the parameters and gradients in
-  // one core's cache, and moving half of them to the other core costs more than the split saves (measured:
-  // paper config, batch 1, 2 threads: 19 us a step against 11 us on one). Below kMinPerThread elements a
-  // thread, the hand-off costs more than the work.
-  constexpr size_t kMinPerThread = 4096;
-  const size_t nt = std::clamp<size_t>(n / kMinPerThread, 1, static_cast<size_t>(impl_->last_nt));
-  auto range = [&](size_t t) {
-    const size_t chunks = (n + 15) / 16;  // 64-byte pieces: threads never share a cache line
-    const size_t begin = std::min(n, chunks * t / nt * 16), end = std::min(n, chunks * (t + 1) / nt * 16);
-    if (begin < end) fn(ctx, begin, end);
-  };
-  impl_->pool->run(static_cast<int>(nt), range);
 }
 
 const std::vector<int32_t>& Executor::touched_rows() const { return impl_->touched; }

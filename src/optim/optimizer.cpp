@@ -83,21 +83,4 @@ void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) 
   if (lazy) sparse_rows(model, lr, touched);
 }
 
-void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched, Executor& exec) {
-  begin_step();
-  const bool lazy = config_.lazy_sparse;
-  struct Job {
-    Optimizer* self;
-    float *p, *m, *v;
-    const float* g;
-    double lr;
-  } job{this, model.params().data(), m_.data(), config_.kind == OptimKind::adam ? v_.data() : nullptr,
-        model.grads().data(), lr};
-  exec.for_ranges(lazy ? model.dense_floats() : model.arena_size(), [](void* ctx, size_t begin, size_t end) {
-    auto& j = *static_cast<Job*>(ctx);
-    j.self->update_range(j.p + begin, j.g + begin, j.m + begin, j.v ? j.v + begin : nullptr, end - begin, j.lr);
-  }, &job);
-  if (lazy) sparse_rows(model, lr, touched);
-}
-
 }  // namespace mmoe

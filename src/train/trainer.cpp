@@ -418,7 +418,7 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
         throw diverged_gradient(model, loss, bad, st.step + 1, st.epoch);
       if (c.clip_grad_norm > 0.0) clip_gradients(model, exec.touched_rows(), c.clip_grad_norm);
       lr = learning_rate(c, st.epoch, st.step, total_steps);
-      opt.step(model, lr, exec.touched_rows(), exec);
+      opt.step(model, lr, exec.touched_rows());
       ++st.step;
       st.loss_sum += loss.total * static_cast<double>(n);
       st.loss_rows += n;

@@ -141,7 +141,7 @@ long steady_state_allocs(const mmoe::ModelSpec& spec, int threads, bool lazy_spa
   std::vector<float> out(256 * data.n_task);
   auto step = [&](size_t begin, size_t n) {
     exec.forward_backward(data.batch(begin, n));
-    opt.step(model, 1e-3, exec.touched_rows(), exec);  // the trainer's parallel update
+    opt.step(model, 1e-3, exec.touched_rows());
     exec.predict(data.batch(begin, n), out.data());
   };
   for (int i = 0; i < 3; ++i) {

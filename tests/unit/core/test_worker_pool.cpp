@@ -1,12 +1,11 @@
 // WorkerPool: every thread index runs exactly once per run, barriers separate phases, smaller runs on a
-// larger team leave the extra workers out; Executor::for_ranges covers [0, n) once, in 16-float pieces.
+// larger team leave the extra workers out, and workers asleep on the futex wake up.
 #include <atomic>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "core/worker_pool.h"
-#include "mmoe/model.h"
 
 namespace {
 
@@ -57,34 +56,6 @@ TEST(WorkerPool, IdleGapsLongerThanTheSpinStillWakeTheWorkers) {
     sum += parts[0] + parts[1];
   }
   EXPECT_EQ(sum, 15);
-}
-
-TEST(WorkerPool, ExecutorRangesCoverEveryElementOnce) {
-  mmoe::ModelSpec spec;
-  spec.n_dense = 4;
-  spec.tasks = {{"y"}};
-  mmoe::Model model(spec);
-  mmoe::Executor exec(model, 64, 2);
-  // for_ranges uses as many threads as the last batch did: split a 64-row batch first.
-  std::vector<float> dense(64 * 4, 0.5f), labels(64, 1.0f);
-  exec.forward_backward(mmoe::BatchView{64, dense.data(), nullptr, labels.data(), nullptr});
-  for (size_t n : {size_t{0}, size_t{1}, size_t{17}, size_t{4096}, size_t{8191}, size_t{100003}}) {
-    std::vector<int> hits(n, 0);
-    struct Ctx {
-      std::vector<int>* hits;
-      std::atomic<int> misaligned{0};
-      std::atomic<int> split{0};  // ranges smaller than the whole
-    } ctx{&hits};
-    exec.for_ranges(n, [](void* c, size_t begin, size_t end) {
-      auto& x = *static_cast<Ctx*>(c);
-      if (begin % 16 != 0) ++x.misaligned;
-      if (end - begin < (*x.hits).size()) ++x.split;
-      for (size_t i = begin; i < end; ++i) ++(*x.hits)[i];
-    }, &ctx);
-    EXPECT_EQ(ctx.misaligned.load(), 0);
-    EXPECT_EQ(ctx.split.load(), n >= 8192 ? 2 : 0) << "n " << n;
-    for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i], 1) << "n " << n << ", element " << i;
-  }
 }
 
 }  // namespace

@@ -1,0 +1,197 @@
+// gemm_ceiling: the GEMM ceiling of one MMoE training step on this machine, measured in the same run as the
+// throughput it is compared with (bench/run.sh). The machines this project runs on change (Intel with two
+// 512-bit FMA units, AMD Zen 4 with 256-bit ones: the FP32 peak per core differs by 1.5-2x), so a ceiling copied
+// from another machine's notes would mislead.
+//
+//   gemm_ceiling --label paper --d 100 --experts 8 --units 16 --tower 8 --tasks 2 --batches 1024,4096 --threads 2
+//
+// Every GEMM of a training step (experts + gates in one first layer, forward and weight gradient; each task's
+// tower layers, forward, weight gradient and input gradient) is timed with each available implementation (this
+// project's kernels, oneDNN, Eigen), data-parallel: each of `threads` threads multiplies its own slice of the
+// batch at the same time, as the executor does. The best time per shape, summed over the step, is the ceiling:
+// what a step would cost if it did nothing but its GEMMs at the best rate measured here. One JSON line per batch.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "kernels/linear.h"
+#include "mmoe/tensor.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using mmoe::AlignedBuffer;
+using mmoe::ConstMatrixView;
+using mmoe::MatrixView;
+namespace k = mmoe::kernels;
+
+struct Args {
+  std::string label;
+  int d = 100, experts = 8, units = 16, tower = 8, tasks = 2;
+  std::vector<int> batches = {1024, 4096};
+  int threads = 2;
+  double min_time = 0.1;
+  int repeats = 3;
+};
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  for (size_t pos = 0; pos <= s.size();) {
+    const size_t comma = s.find(',', pos);
+    out.push_back(std::atoi(s.substr(pos, comma - pos).c_str()));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string key = argv[i], v = argv[i + 1];
+    if (key == "--label") a.label = v;
+    else if (key == "--d") a.d = std::atoi(v.c_str());
+    else if (key == "--experts") a.experts = std::atoi(v.c_str());
+    else if (key == "--units") a.units = std::atoi(v.c_str());
+    else if (key == "--tower") a.tower = std::atoi(v.c_str());
+    else if (key == "--tasks") a.tasks = std::atoi(v.c_str());
+    else if (key == "--batches") a.batches = parse_list(v);
+    else if (key == "--threads") a.threads = std::atoi(v.c_str());
+    else if (key == "--min-time") a.min_time = std::atof(v.c_str());
+    else if (key == "--repeats") a.repeats = std::atoi(v.c_str());
+    else {
+      std::fprintf(stderr, "unknown option %s\n", key.c_str());
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+// One GEMM of the step: C (m, n) = op(A) op(B), in one of three forms the executor uses.
+enum class Form { forward, wgrad, dgrad };  // A W;  A^T D (reduction over the batch);  D W^T
+struct Shape {
+  const char* what;
+  Form form;
+  size_t m, n, k;  // C is (m, n); the reduction is over k
+  int count;       // how many such GEMMs a step has (one per task for towers)
+};
+
+// Per-thread operands of one shape, filled with small values.
+struct Operands {
+  AlignedBuffer<float> a, b, c, bt;
+  explicit Operands(const Shape& s) : a(s.m * s.k + s.k * s.m), b(s.k * s.n), c(s.m * s.n), bt(s.n * s.k) {
+    for (size_t i = 0; i < a.size(); ++i) a[i] = 0.001f * static_cast<float>(i % 97);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = 0.002f * static_cast<float>(i % 89);
+    for (size_t i = 0; i < bt.size(); ++i) bt[i] = 0.002f * static_cast<float>(i % 83);
+  }
+};
+
+// impl 0: this project's kernels; 1: kernels::gemm with oneDNN; 2: with Eigen.
+void run_once(const Shape& s, Operands& o, int impl) {
+  if (impl == 0) {
+    switch (s.form) {
+      case Form::forward:
+        k::linear_forward(ConstMatrixView{o.a.data(), s.m, s.k, s.k}, o.b.data(), s.n, nullptr, 0,
+                          MatrixView{o.c.data(), s.m, s.n, s.n});
+        return;
+      case Form::wgrad:  // A is (k, m): the batch is the reduction
+        k::linear_wgrad(ConstMatrixView{o.a.data(), s.k, s.m, s.m}, ConstMatrixView{o.b.data(), s.k, s.n, s.n},
+                        o.c.data(), s.n);
+        return;
+      case Form::dgrad:  // W^T transposed once, as the executor does
+        k::linear_nn(ConstMatrixView{o.a.data(), s.m, s.k, s.k}, o.bt.data(), s.n, false,
+                     MatrixView{o.c.data(), s.m, s.n, s.n});
+        return;
+    }
+  }
+  k::set_gemm_backend(impl == 1 ? k::GemmBackend::onednn : k::GemmBackend::eigen);
+  const bool ta = s.form == Form::wgrad;
+  const bool tb = s.form == Form::dgrad;
+  k::gemm(ta, tb, s.m, s.n, s.k, 1.0f, o.a.data(), ta ? s.m : s.k, tb ? o.bt.data() : o.b.data(), tb ? s.k : s.n,
+          0.0f, o.c.data(), s.n);
+}
+
+// Seconds per call of `impl` on `shape`, all threads multiplying their own operands at once (best window).
+double time_shape(const Shape& s, int impl, int threads, double min_time, int repeats) {
+  std::vector<Operands> ops;
+  ops.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) ops.emplace_back(s);
+  // Calibrate on one thread: enough calls to fill min_time.
+  int64_t calls = 1;
+  for (;;) {
+    const auto t0 = Clock::now();
+    for (int64_t i = 0; i < calls; ++i) run_once(s, ops[0], impl);
+    if (std::chrono::duration<double>(Clock::now() - t0).count() >= min_time / 4 || calls > (int64_t{1} << 30)) break;
+    calls *= 2;
+  }
+  calls *= 4;
+  double best = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> pool;
+    const auto body = [&](int t) {
+      if (impl != 0) k::set_gemm_backend(impl == 1 ? k::GemmBackend::onednn : k::GemmBackend::eigen);
+      ++ready;
+      while (ready.load() < threads) {
+      }
+      for (int64_t i = 0; i < calls; ++i) run_once(s, ops[static_cast<size_t>(t)], impl);
+    };
+    const auto t0 = Clock::now();
+    for (int t = 1; t < threads; ++t) pool.emplace_back(body, t);
+    body(0);
+    for (std::thread& th : pool) th.join();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(calls));
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  const size_t d = static_cast<size_t>(a.d), E = static_cast<size_t>(a.experts), U = static_cast<size_t>(a.units),
+               W = static_cast<size_t>(a.tower), T = static_cast<size_t>(a.tasks);
+  const size_t first_cols = E * U + T * E;  // every expert's hidden layer and every task's gate logits
+  const char* impl_names[] = {"mmoe", "onednn", "eigen"};
+  for (int batch : a.batches) {
+    const size_t R = static_cast<size_t>(batch) / static_cast<size_t>(a.threads);  // each thread's slice
+    const std::vector<Shape> shapes = {
+        {"first layer forward", Form::forward, R, first_cols, d, 1},
+        {"first layer weight gradient", Form::wgrad, d, first_cols, R, 1},
+        {"tower hidden forward", Form::forward, R, W, U, a.tasks},
+        {"tower output forward", Form::forward, R, 1, W, a.tasks},
+        {"tower output weight gradient", Form::wgrad, W, 1, R, a.tasks},
+        {"tower output input gradient", Form::dgrad, R, W, 1, a.tasks},
+        {"tower hidden weight gradient", Form::wgrad, U, W, R, a.tasks},
+        {"tower hidden input gradient", Form::dgrad, R, U, W, a.tasks},
+    };
+    double step = 0.0, flop = 0.0;
+    std::string parts;
+    for (const Shape& s : shapes) {
+      double best = 1e30;
+      int best_impl = 0;
+      for (int impl = 0; impl < 3; ++impl) {
+        const double t = time_shape(s, impl, a.threads, a.min_time, a.repeats);
+        if (t < best) best = t, best_impl = impl;
+      }
+      step += best * s.count;
+      flop += 2.0 * static_cast<double>(s.m * s.n * s.k) * s.count * a.threads;
+      char part[200];
+      std::snprintf(part, sizeof part, "%s{\"gemm\":\"%s\",\"m\":%zu,\"n\":%zu,\"k\":%zu,\"count\":%d,\"best\":\"%s\",\"us\":%.3f}",
+                    parts.empty() ? "" : ",", s.what, s.m, s.n, s.k, s.count, impl_names[best_impl], best * 1e6);
+      parts += part;
+    }
+    std::printf("{\"mode\":\"ceiling\",\"label\":\"%s\",\"batch\":%d,\"threads\":%d,\"gemm_seconds_per_step\":%.9f,"
+                "\"gemm_flop_per_sample\":%.0f,\"gflops\":%.1f,\"samples_per_s\":%.0f,\"shapes\":[%s]}\n",
+                a.label.c_str(), batch, a.threads, step, flop / batch, flop / step / 1e9, batch / step, parts.c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
