@@ -2,6 +2,7 @@
 // model to be bit-identical to an uninterrupted run; every checkpoint left behind by a kill must load.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -75,9 +76,19 @@ TEST_F(CheckpointResume, RefusesAChangedSetting) {
   args.insert(args.end(), {"--checkpoint", "ck.mmoe", "--checkpoint-every", "50", "--max-steps", "60"});
   const CliResult r = dir_.run(args);
   ASSERT_EQ(r.code, 0) << r.err;
+  // Another batch size (train_args sets 32: replace it, a second --batch-size would be a usage error of its own).
   std::vector<std::string> other = train_args("b.mmoe");
-  other.insert(other.end(), {"--batch-size", "64", "--resume", "ck.mmoe"});
-  EXPECT_EQ(dir_.run(other).code, 2);
+  *(std::find(other.begin(), other.end(), "--batch-size") + 1) = "64";
+  other.insert(other.end(), {"--resume", "ck.mmoe"});
+  CliResult refused = dir_.run(other);
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_TRUE(refused.err_has("usage error: train.batch_size: the checkpoint was written with batch_size = 32, "
+                              "this run has 64")) << refused.err;
+  other = train_args("c.mmoe");
+  other.insert(other.end(), {"--experts", "3", "--resume", "ck.mmoe"});
+  refused = dir_.run(other);
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_TRUE(refused.err_has("ck.mmoe: the model settings differ from the checkpoint's")) << refused.err;
 }
 
 }  // namespace
