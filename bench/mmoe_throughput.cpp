@@ -158,8 +158,7 @@ int main(int argc, char** argv) {
         const size_t nb = n_rows / B;
         size_t i = 0;
         auto step = [&] {
-          exec.forward_backward(batch_at(i, B));
-          opt.step(model);
+          exec.forward_backward(batch_at(i, B), opt.fused_update(model, opt.config().lr));  // as the trainer does
           i = (i + 1) % nb;
         };
         for (int w = 0; w < a.warmup; ++w) step();

@@ -48,6 +48,9 @@ class Optimizer {
   // touched: rows of the row-sparse tensor used by the batch (only read when lazy_sparse).
   void step(Model& model, double lr, std::span<const int32_t> touched = {});
   void step(Model& model) { step(model, config_.lr); }
+  // The same update, to be applied by Executor::forward_backward(batch, update) as the step's gradients are
+  // summed (results are bit-identical to step(): the update is elementwise). Counts the step now.
+  StepUpdate fused_update(Model& model, double lr);
 
   const OptimConfig& config() const { return config_; }
   int64_t steps() const { return t_; }
@@ -67,6 +70,11 @@ class Optimizer {
   AlignedBuffer<float> m_;
   AlignedBuffer<float> v_;
   int64_t t_ = 0;
+  struct Fused {
+    Optimizer* self = nullptr;
+    Model* model = nullptr;
+    double lr = 0.0;
+  } fused_;
   double bias1_ = 1.0, bias2_ = 1.0;
 };
 

@@ -1,6 +1,7 @@
 #include "kernels/elementwise.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace mmoe::kernels {
@@ -56,6 +57,18 @@ void add(ConstMatrixView src, MatrixView dst) {
 
 void zero(MatrixView x) {
   for (size_t i = 0; i < x.rows; ++i) std::memset(x.row(i), 0, x.cols * sizeof(float));
+}
+
+// Works on the exponent bits with an integer max, which the compiler vectorises (a float test would not be,
+// without fast-math).
+bool all_finite(const float* values, size_t n) {
+  uint32_t max_exponent = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    max_exponent = std::max(max_exponent, bits & 0x7f800000u);
+  }
+  return max_exponent != 0x7f800000u;
 }
 
 }  // namespace mmoe::kernels

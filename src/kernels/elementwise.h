@@ -1,5 +1,8 @@
-// kernels/elementwise.h: bias, ReLU and their backward over row-major views. Pure, no allocation.
+// kernels/elementwise.h: bias, ReLU and their backward over row-major views, and the finite check. Pure, no
+// allocation.
 #pragma once
+
+#include <cstddef>
 
 #include "mmoe/tensor.h"
 
@@ -19,5 +22,7 @@ void copy(ConstMatrixView src, MatrixView dst);
 void add(ConstMatrixView src, MatrixView dst);
 // x = 0.
 void zero(MatrixView x);
+// True when none of the n values is NaN or infinite (the divergence check after every training step).
+bool all_finite(const float* values, size_t n);
 
 }  // namespace mmoe::kernels

@@ -44,6 +44,7 @@ struct Workspace {
   AlignedBuffer<float> wcat, dwcat;        // (H, T*ow0) every task's first tower layer side by side (fused)
   AlignedBuffer<float> grads;              // (dense_floats) private gradients, threads > 0
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
+  bool finite = true;                      // fused update: this thread's losses and gradients are finite
 };
 
 constexpr size_t kMinRowsPerThread = 32;
@@ -60,6 +61,7 @@ struct Executor::Impl {
   std::unique_ptr<detail::WorkerPool> pool;  // the batch split's threads, started once
   std::vector<double> norm;            // (T) label mass of the whole batch
   std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
+  bool update_applied = false;         // the last fused update was applied (everything was finite)
   std::vector<int64_t> stamp;          // (categories) last batch id that touched a row
   int64_t batch_id = 0;
   size_t table_offset = 0, table_width = 0;
@@ -391,8 +393,55 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   }
 }
 
-const LossReport& Executor::forward_backward(const BatchView& batch) {
+// Thread t's share of a fused update: the dense floats whose gradients it summed, and the table rows of its
+// categorical columns (whose gradients it scattered). Applied only when every thread's losses and gradients
+// are finite, which needs one more barrier.
+void Executor::fused_update(Impl& m, const StepUpdate& update, size_t t, size_t nt, size_t dense_floats) {
+  const float* grads = model_.grads().data();
+  Workspace& w = m.ws[t];
+  const size_t dbegin = dense_floats * t / nt, dend = dense_floats * (t + 1) / nt;
+  size_t row_begin = 0, row_end = 0;  // table rows of this thread's categorical columns
+  if (m.onehot || m.embedding) {
+    const size_t jb = m.n_cat * t / nt, je = m.n_cat * (t + 1) / nt;
+    const size_t rows = static_cast<size_t>(model_.spec().total_categories());
+    row_begin = jb < m.n_cat ? static_cast<size_t>(m.cat_offsets[jb]) : rows;
+    row_end = je < m.n_cat ? static_cast<size_t>(m.cat_offsets[je]) : rows;
+  }
+  const auto first_touched = std::lower_bound(m.touched.begin(), m.touched.end(), static_cast<int32_t>(row_begin));
+  const auto last_touched = std::lower_bound(first_touched, m.touched.end(), static_cast<int32_t>(row_end));
+  // Untouched table rows have zero gradients (cleared when last touched), so the touched ones are all to check.
+  w.finite = kernels::all_finite(grads + dbegin, dend - dbegin);
+  for (auto r = first_touched; w.finite && r != last_touched; ++r)
+    w.finite = kernels::all_finite(grads + m.table_offset + static_cast<size_t>(*r) * m.table_width, m.table_width);
+  for (double l : w.loss) w.finite = w.finite && std::isfinite(l);
+  if (nt > 1) m.pool->barrier();
+  bool all = true;
+  for (size_t u = 0; u < nt; ++u) all = all && m.ws[u].finite;
+  if (t == 0) m.update_applied = all;
+  if (!all) return;
+  update.update(update.ctx, dbegin, dend);
+  if (row_end == row_begin) return;
+  if (!update.lazy_sparse) {
+    update.update(update.ctx, m.table_offset + row_begin * m.table_width, m.table_offset + row_end * m.table_width);
+    return;
+  }
+  for (auto r = first_touched; r != last_touched; ++r) {
+    const size_t at = m.table_offset + static_cast<size_t>(*r) * m.table_width;
+    update.update(update.ctx, at, at + m.table_width);
+  }
+}
+
+const LossReport& Executor::forward_backward(const BatchView& batch) { return step(batch, nullptr); }
+
+const LossReport& Executor::forward_backward(const BatchView& batch, const StepUpdate& update) {
+  return step(batch, &update);
+}
+
+bool Executor::last_update_applied() const { return impl_->update_applied; }
+
+const LossReport& Executor::step(const BatchView& batch, const StepUpdate* update) {
   Impl& m = *impl_;
+  m.update_applied = false;
   MMOE_CHECK(batch.rows <= max_batch_, "batch larger than the executor's max_batch");
   MMOE_CHECK(batch.labels != nullptr, "forward_backward needs labels");
   const size_t T = static_cast<size_t>(m.n_task);
@@ -476,6 +525,7 @@ const LossReport& Executor::forward_backward(const BatchView& batch) {
         }
       }
     }
+    if (update) fused_update(m, *update, t, static_cast<size_t>(nt), dense_floats);
   };
   m.pool->run(nt, slice);
 

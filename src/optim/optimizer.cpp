@@ -83,4 +83,20 @@ void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) 
   if (lazy) sparse_rows(model, lr, touched);
 }
 
+StepUpdate Optimizer::fused_update(Model& model, double lr) {
+  begin_step();
+  fused_ = Fused{this, &model, lr};
+  StepUpdate u;
+  u.ctx = &fused_;
+  u.lazy_sparse = config_.lazy_sparse;
+  u.update = [](void* ctx, size_t begin, size_t end) {
+    const Fused& f = *static_cast<const Fused*>(ctx);
+    Optimizer& o = *f.self;
+    float* v = o.config_.kind == OptimKind::adam ? o.v_.data() + begin : nullptr;
+    o.update_range(f.model->params().data() + begin, f.model->grads().data() + begin, o.m_.data() + begin, v,
+                   end - begin, f.lr);
+  };
+  return u;
+}
+
 }  // namespace mmoe

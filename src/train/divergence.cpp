@@ -1,22 +1,10 @@
 #include "train/divergence.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstring>
+
+#include "kernels/elementwise.h"
 
 namespace mmoe::detail {
-
-// Works on the exponent bits with an integer max, which the compiler vectorises (a float test would not be,
-// without fast-math): this runs after every training step.
-bool all_finite(const float* values, size_t n) {
-  uint32_t max_exponent = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, values + i, sizeof bits);
-    max_exponent = std::max(max_exponent, bits & 0x7f800000u);
-  }
-  return max_exponent != 0x7f800000u;
-}
 
 namespace {
 
@@ -53,13 +41,13 @@ std::string first_bad(const Model& model, const float* values, std::span<const i
       const size_t width = static_cast<size_t>(t.shape[1]);
       for (int32_t r : touched) {
         const size_t row = t.offset + static_cast<size_t>(r) * width;
-        if (all_finite(values + row, width)) continue;
+        if (kernels::all_finite(values + row, width)) continue;
         for (size_t c = 0; c < width; ++c)
           if (!std::isfinite(values[row + c])) return describe_element(model, t, static_cast<size_t>(r) * width + c);
       }
       continue;
     }
-    if (all_finite(values + t.offset, t.size)) continue;
+    if (kernels::all_finite(values + t.offset, t.size)) continue;
     for (size_t i = 0; i < t.size; ++i)
       if (!std::isfinite(values[t.offset + i])) return describe_element(model, t, i);
   }
@@ -87,12 +75,12 @@ std::string describe_element(const Model& model, const ParamTensor& t, size_t in
 
 std::string first_bad_gradient(const Model& model, std::span<const int32_t> touched) {
   // Fast path first: one vectorised pass over the dense block, then the touched sparse rows.
-  bool finite = all_finite(model.grads().data(), model.dense_floats());
+  bool finite = kernels::all_finite(model.grads().data(), model.dense_floats());
   for (const ParamTensor& t : model.tensors()) {
     if (!finite || !t.row_sparse) continue;
     const size_t width = static_cast<size_t>(t.shape[1]);
     for (int32_t r : touched)
-      finite = finite && all_finite(model.grads().data() + t.offset + static_cast<size_t>(r) * width, width);
+      finite = finite && kernels::all_finite(model.grads().data() + t.offset + static_cast<size_t>(r) * width, width);
   }
   if (finite) return {};
   return first_bad(model, model.grads().data(), touched);

@@ -11,9 +11,6 @@
 
 namespace mmoe::detail {
 
-// True when no value is NaN or infinite.
-bool all_finite(const float* values, size_t n);
-
 // Empty when every gradient is finite (dense tensors, and the touched rows of row-sparse ones); otherwise
 // describes the first non-finite element, e.g. "layer 'tower.0.w' (task 'income')".
 std::string first_bad_gradient(const Model& model, std::span<const int32_t> touched);

@@ -412,13 +412,23 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
       const size_t begin = static_cast<size_t>(st.batch) * bs;
       const size_t n = std::min(bs, train_set.rows - begin);
       const BatchView batch = stager.stage(order.data() + begin, n);
-      const LossReport& loss = exec.forward_backward(batch);
-      if (!std::isfinite(loss.total)) throw diverged_loss(model, exec, loss, st.step + 1, st.epoch);
-      if (std::string bad = detail::first_bad_gradient(model, exec.touched_rows()); !bad.empty())
-        throw diverged_gradient(model, loss, bad, st.step + 1, st.epoch);
-      if (c.clip_grad_norm > 0.0) clip_gradients(model, exec.touched_rows(), c.clip_grad_norm);
       lr = learning_rate(c, st.epoch, st.step, total_steps);
-      opt.step(model, lr, exec.touched_rows());
+      // Without clipping, the update runs inside the step, each thread on the parameters it just summed; it is
+      // skipped when anything is not finite, and the checks below then name what went wrong.
+      const bool fused = c.clip_grad_norm <= 0.0;
+      const LossReport& loss = fused ? exec.forward_backward(batch, opt.fused_update(model, lr))
+                                     : exec.forward_backward(batch);
+      // An applied fused update means the executor found every loss and gradient finite.
+      if (!fused || !exec.last_update_applied()) {
+        if (!std::isfinite(loss.total)) throw diverged_loss(model, exec, loss, st.step + 1, st.epoch);
+        if (std::string bad = detail::first_bad_gradient(model, exec.touched_rows()); !bad.empty())
+          throw diverged_gradient(model, loss, bad, st.step + 1, st.epoch);
+        MMOE_CHECK(!fused, "the fused update was skipped with every loss and gradient finite");
+      }
+      if (!fused) {
+        clip_gradients(model, exec.touched_rows(), c.clip_grad_norm);
+        opt.step(model, lr, exec.touched_rows());
+      }
       ++st.step;
       st.loss_sum += loss.total * static_cast<double>(n);
       st.loss_rows += n;

@@ -1,4 +1,5 @@
-// The steady-state training step allocates nothing: Executor::forward_backward + Optimizer::step (+ predict)
+// The steady-state training step allocates nothing: Executor::forward_backward + Optimizer::step, the fused
+// step (forward_backward with Optimizer::fused_update), and predict
 // after warm-up, counted by replacing the C allocator in this test binary.
 //
 // Every heap allocation in the process ends in malloc/calloc/realloc or an aligned variant: operator new
@@ -142,6 +143,7 @@ long steady_state_allocs(const mmoe::ModelSpec& spec, int threads, bool lazy_spa
   auto step = [&](size_t begin, size_t n) {
     exec.forward_backward(data.batch(begin, n));
     opt.step(model, 1e-3, exec.touched_rows());
+    exec.forward_backward(data.batch(begin, n), opt.fused_update(model, 1e-3));  // the trainer's fused step
     exec.predict(data.batch(begin, n), out.data());
   };
   for (int i = 0; i < 3; ++i) {
