@@ -54,10 +54,10 @@ fi
 MMOE="$BUILD/mmoe"
 TP="$BUILD/bench/mmoe_throughput"
 rm -rf "$OUT" && mkdir -p "$OUT"
-# libgomp's default barrier spins for a long time before sleeping. When the 2 cores are shared with other
-# work, a spinning thread keeps its partner off the CPU for a whole scheduler period: measured 18-24 ms per
-# step instead of 0.25 ms (batch 256, load ~6). Passive waiting costs a futex wake per step on a quiet machine
-# and removes that cliff, so the benchmark uses it for both mmoe and the peer (override: OMP_WAIT_POLICY=active).
+# mmoe does not use OpenMP (its own worker pool, src/core/worker_pool.*), so this concerns only the peer's PyTorch:
+# libgomp's default barrier spins for milliseconds, which on a busy 2-core machine keeps the partner thread off
+# the CPU (measured 18-24 ms a step instead of 0.25 ms, batch 256, load ~6); passive waiting avoids that cliff.
+# The recorded results in docs/benchmarks.md used it (override: OMP_WAIT_POLICY=active bench/run.sh).
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 {
