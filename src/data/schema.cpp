@@ -116,8 +116,13 @@ void check_keys(const toml::table& table, const std::string& prefix, const std::
     (void)node;
     // The key's own position (a node's position is its value's).
     const auto& b = k.source().begin;
-    throw Error(ErrorKind::usage, "unknown key '" + join_key(prefix, k.str()) + "' (at " + location(source, b.line, b.column) + ")",
-                join_key(prefix, k.str()), "did you mean '" + join_key(prefix, near) + "'? valid keys here: " + all);
+    const std::string key = join_key(prefix, k.str());
+    const std::string at = location(source, b.line, b.column);
+    // An empty top-level key ("" = ...) has no name to point at: the error's location is then its position.
+    if (key.empty())
+      throw Error(ErrorKind::usage, "unknown key '' (an empty name)", at, "valid keys here: " + all);
+    throw Error(ErrorKind::usage, "unknown key '" + key + "' (at " + at + ")", key,
+                "did you mean '" + join_key(prefix, near) + "'? valid keys here: " + all);
   }
 }
 

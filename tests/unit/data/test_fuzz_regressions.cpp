@@ -66,4 +66,17 @@ TEST(FuzzRegressions, ModelHeaderNumberBeyondDoubleIsAFormatError) {
   }
 }
 
+// fuzz_config (10-minute run, 2026-11-25): a schema whose only key is the empty string, `"" = "r"`. The
+// unknown-key error was right but its location (the key) was empty, and every error must name a key or a
+// position. It now carries the key's position.
+TEST(FuzzRegressions, EmptyTopLevelSchemaKeyErrorNamesItsPosition) {
+  try {
+    (void)mmoe::Schema::from_toml("\"\"= \"r\"", "fuzz.toml");
+    FAIL() << "an empty key was accepted";
+  } catch (const mmoe::Error& e) {
+    EXPECT_EQ(e.where(), "fuzz.toml:1:1");
+    EXPECT_NE(std::string(e.what()).find("unknown key ''"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
