@@ -2,13 +2,6 @@
 
 #include <chrono>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define MMOE_CPU_RELAX() asm volatile("" ::: "memory")
-#else
-#define MMOE_CPU_RELAX() ((void)0)
-#endif
-
 namespace mmoe::detail {
 
 namespace {
@@ -35,8 +28,8 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::wait_while_equal(const std::atomic<uint32_t>& a, uint32_t old) {
   const auto start = std::chrono::steady_clock::now();
   for (unsigned i = 1;; ++i) {
+    // A plain load loop, no pause instruction: measured no better on this VM (docs/benchmarks.md).
     if (a.load(std::memory_order_acquire) != old) return;
-    MMOE_CPU_RELAX();
     if (i % 64 == 0 && std::chrono::steady_clock::now() - start > kSpin) break;
   }
   // Announce the sleep before re-checking the value inside wait(); wake() changes the value before reading

@@ -5,7 +5,7 @@
 // measured at 18-24 ms per step instead of 0.25 ms) or goes straight to a futex sleep ("passive"; a wake-up
 // then costs tens of microseconds, more than a whole batch-32 step). A training step leaves only a few
 // microseconds between two parallel sections (staging, the finite check, Adam), so workers here spin for a
-// bounded time (kSpinMicros) and then sleep on the atomic (a futex), which caps the cost on a busy machine.
+// bounded time (kSpin, 100 us) and then sleep on the atomic (a futex), which caps the cost on a busy machine.
 //
 // run() and barrier() allocate nothing: the task is a plain function pointer and a context pointer.
 #pragma once
