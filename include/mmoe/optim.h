@@ -63,9 +63,9 @@ class Optimizer {
   void set_steps(int64_t t) { t_ = t; }
 
  private:
-  void update_range(float* p, const float* g, float* m, float* v, size_t n, double lr);
-  void begin_step();
-  void sparse_rows(Model& model, double lr, std::span<const int32_t> touched);
+  // The update of the arena floats [begin, end) (parameters, gradients and moments share the arena's layout).
+  void update_range(Model& model, size_t begin, size_t end, double lr);
+  void begin_step();  // counts the step and its bias corrections
   OptimConfig config_;
   AlignedBuffer<float> m_;
   AlignedBuffer<float> v_;

@@ -28,7 +28,12 @@ Optimizer::Optimizer(const Model& model, const OptimConfig& config) : config_(co
   if (config.kind == OptimKind::adam) v_.resize(model.arena_size());
 }
 
-void Optimizer::update_range(float* p, const float* g, float* m, float* v, size_t n, double lr) {
+void Optimizer::update_range(Model& model, size_t begin, size_t end, double lr) {
+  float* p = model.params().data() + begin;
+  const float* g = model.grads().data() + begin;
+  float* m = m_.data() + begin;
+  float* v = config_.kind == OptimKind::adam ? v_.data() + begin : nullptr;
+  const size_t n = end - begin;
   const float wd = static_cast<float>(config_.weight_decay);
   if (config_.kind == OptimKind::adam) {
     kernels::AdamStep st{static_cast<float>(config_.beta1), static_cast<float>(config_.beta2),
@@ -59,28 +64,20 @@ void Optimizer::begin_step() {
   bias2_ = 1.0 - std::pow(config_.beta2, static_cast<double>(t_));
 }
 
-// Lazy mode: only the rows of the row-sparse tables that the batch touched.
-void Optimizer::sparse_rows(Model& model, double lr, std::span<const int32_t> touched) {
-  float* p = model.params().data();
-  const float* g = model.grads().data();
-  float* v = config_.kind == OptimKind::adam ? v_.data() : nullptr;
+void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) {
+  begin_step();
+  // Dense region (padding between tensors has zero gradient and zero parameter: a no-op), and the tables: all
+  // of them, or in lazy mode only the rows the batch touched.
+  update_range(model, 0, config_.lazy_sparse ? model.dense_floats() : model.arena_size(), lr);
+  if (!config_.lazy_sparse) return;
   for (const ParamTensor& t : model.tensors()) {
     if (!t.row_sparse) continue;
     const size_t width = static_cast<size_t>(t.shape[1]);
     for (int32_t r : touched) {
       const size_t at = t.offset + static_cast<size_t>(r) * width;
-      update_range(p + at, g + at, m_.data() + at, v ? v + at : nullptr, width, lr);
+      update_range(model, at, at + width, lr);
     }
   }
-}
-
-void Optimizer::step(Model& model, double lr, std::span<const int32_t> touched) {
-  begin_step();
-  const bool lazy = config_.lazy_sparse;
-  float* v = config_.kind == OptimKind::adam ? v_.data() : nullptr;
-  // Dense region (padding between tensors has zero gradient and zero parameter: a no-op).
-  update_range(model.params().data(), model.grads().data(), m_.data(), v, lazy ? model.dense_floats() : model.arena_size(), lr);
-  if (lazy) sparse_rows(model, lr, touched);
 }
 
 StepUpdate Optimizer::fused_update(Model& model, double lr) {
@@ -91,10 +88,7 @@ StepUpdate Optimizer::fused_update(Model& model, double lr) {
   u.lazy_sparse = config_.lazy_sparse;
   u.update = [](void* ctx, size_t begin, size_t end) {
     const Fused& f = *static_cast<const Fused*>(ctx);
-    Optimizer& o = *f.self;
-    float* v = o.config_.kind == OptimKind::adam ? o.v_.data() + begin : nullptr;
-    o.update_range(f.model->params().data() + begin, f.model->grads().data() + begin, o.m_.data() + begin, v,
-                   end - begin, f.lr);
+    f.self->update_range(*f.model, begin, end, f.lr);
   };
   return u;
 }
