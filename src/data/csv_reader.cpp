@@ -123,9 +123,10 @@ struct CsvReader::Source {
     if (gz) gzclose(gz);
   }
 
-  // Reads up to n bytes; 0 at end. Throws for read errors and broken gzip streams.
-  // (line, col): where the data read so far ends, for the location of a broken gzip stream.
-  size_t read(char* dst, size_t n, int64_t line, int64_t col) {
+  // Reads up to n bytes; 0 at end. Throws for read errors and broken gzip streams. `pending` (pending_len
+  // bytes) is the data already read but not yet handed out, which starts at line `line`: a broken stream's
+  // location is where that data ends (computed only then).
+  size_t read(char* dst, size_t n, const char* pending, size_t pending_len, int64_t line) {
     if (file) {
       size_t got = std::fread(dst, 1, n, file);
       if (got == 0 && std::ferror(file))
@@ -141,6 +142,11 @@ struct CsvReader::Source {
       // zlib prefixes its message with the path, which the location already gives.
       if (detail.compare(0, path.size() + 2, path + ": ") == 0) detail.erase(0, path.size() + 2);
       // Everything before (line, col) was decompressed intact; the fault lies there or after it.
+      int64_t col = 1;
+      for (size_t i = 0; i < pending_len; ++i) {
+        ++col;
+        if (pending[i] == '\n') ++line, col = 1;
+      }
       if (err == Z_BUF_ERROR)
         throw Error(ErrorKind::input, "truncated gzip stream: the intact data ends here (" + detail + ")",
                     location(path, line, col),
@@ -230,13 +236,7 @@ bool CsvReader::fill() {
   }
   size_t room = buf_.size() - end_;
   size_t want = room < kChunk ? room : kChunk;
-  // Where the buffered data ends (line and column of its next byte), should the source fail now.
-  int64_t end_line = next_line_no_, end_col = 1;
-  for (size_t i = 0; i < end_; ++i) {
-    ++end_col;
-    if (buf_[i] == '\n') ++end_line, end_col = 1;
-  }
-  size_t got = source_->read(buf_.data() + end_, want, end_line, end_col);
+  size_t got = source_->read(buf_.data() + end_, want, buf_.data(), end_, next_line_no_);
   if (got == 0) eof_ = true;
   end_ += got;
   return got > 0;
