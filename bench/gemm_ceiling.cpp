@@ -15,11 +15,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_args.h"
 #include "kernels/gemm.h"
 #include "kernels/linear.h"
 #include "mmoe/tensor.h"
@@ -41,17 +41,6 @@ struct Args {
   int repeats = 3;
 };
 
-std::vector<int> parse_list(const std::string& s) {
-  std::vector<int> out;
-  for (size_t pos = 0; pos <= s.size();) {
-    const size_t comma = s.find(',', pos);
-    out.push_back(std::atoi(s.substr(pos, comma - pos).c_str()));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
-
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -62,7 +51,7 @@ Args parse(int argc, char** argv) {
     else if (key == "--units") a.units = std::atoi(v.c_str());
     else if (key == "--tower") a.tower = std::atoi(v.c_str());
     else if (key == "--tasks") a.tasks = std::atoi(v.c_str());
-    else if (key == "--batches") a.batches = parse_list(v);
+    else if (key == "--batches") a.batches = mmoe_bench::parse_list(v);
     else if (key == "--threads") a.threads = std::atoi(v.c_str());
     else if (key == "--min-time") a.min_time = std::atof(v.c_str());
     else if (key == "--repeats") a.repeats = std::atoi(v.c_str());

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "mmoe/model.h"
 #include "mmoe/optim.h"
 #include "mmoe/spec.h"
@@ -44,19 +45,6 @@ struct Args {
   std::string label;  // free text copied into every JSON line
 };
 
-std::vector<int> parse_list(const std::string& s) {
-  std::vector<int> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    const size_t comma = s.find(',', pos);
-    const std::string item = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (!item.empty()) out.push_back(std::atoi(item.c_str()));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
-
 Args parse(int argc, char** argv) {
   Args a;
   if (argc > 1) a.mode = argv[1];
@@ -68,8 +56,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--units") a.units = std::atoi(v.c_str());
     else if (k == "--tower") a.tower = std::atoi(v.c_str());
     else if (k == "--tasks") a.tasks = std::atoi(v.c_str());
-    else if (k == "--batches") a.batches = parse_list(v);
-    else if (k == "--threads") a.threads = parse_list(v);
+    else if (k == "--batches") a.batches = mmoe_bench::parse_list(v);
+    else if (k == "--threads") a.threads = mmoe_bench::parse_list(v);
     else if (k == "--min-time") a.min_time = std::atof(v.c_str());
     else if (k == "--repeats") a.repeats = std::atoi(v.c_str());
     else if (k == "--warmup") a.warmup = std::atoi(v.c_str());

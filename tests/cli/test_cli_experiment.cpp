@@ -6,7 +6,7 @@
 
 namespace {
 
-using namespace mmoe_cli_test;  // CliDir, CliResult, slurp
+using namespace mmoe_cli_test;  // CliDir, CliResult, slurp, lines
 
 // experiments/paper-synthetic.toml, shrunk: 2 runs per cell, small data, 40 steps.
 const char* kTinyExperiment = R"([experiment]
@@ -40,12 +40,6 @@ rows = 200
 
 bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
-size_t count_lines(const std::string& text) {
-  size_t n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
-
 TEST(CliExperiment, WritesCurvesSummaryAndFigures) {
   MMOE_REQUIRE_CLI();
   if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed (tools/setup.sh installs gnuplot-nox)";
@@ -56,8 +50,8 @@ TEST(CliExperiment, WritesCurvesSummaryAndFigures) {
   ASSERT_EQ(r.code, 0) << r.err;
 
   // 3 models x 2 correlations x 2 runs = 12 final losses (plus a header); 4 curve points per run.
-  EXPECT_EQ(count_lines(slurp(dir.path("out/final.csv"))), 13u);
-  EXPECT_EQ(count_lines(slurp(dir.path("out/curves.csv"))), 1u + 12u * 4u);
+  EXPECT_EQ(lines(slurp(dir.path("out/final.csv"))).size(), 13u);
+  EXPECT_EQ(lines(slurp(dir.path("out/curves.csv"))).size(), 1u + 12u * 4u);
   const std::string summary = slurp(dir.path("out/summary.md"));
   for (const char* model : {"| Shared-Bottom |", "| OMoE |", "| MMoE |"}) EXPECT_NE(summary.find(model), std::string::npos) << summary;
 
@@ -68,7 +62,7 @@ TEST(CliExperiment, WritesCurvesSummaryAndFigures) {
     ASSERT_FALSE(svg.empty()) << fig << " was not written";
     EXPECT_NE(svg.find("<svg"), std::string::npos) << fig;
     EXPECT_NE(svg.find("</svg>"), std::string::npos) << fig << " is cut short";
-    EXPECT_GE(count_lines(svg), 50u) << fig << " looks empty";
+    EXPECT_GE(lines(svg).size(), 50u) << fig << " looks empty";
   }
   EXPECT_NE(slurp(dir.path("out/fig4-average-loss.svg")).find("MMoE"), std::string::npos);  // the legend
   EXPECT_NE(slurp(dir.path("out/fig2-label-correlation.svg")).find("cosine"), std::string::npos);  // the x label
