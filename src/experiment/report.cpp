@@ -27,12 +27,6 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
-std::vector<double> final_heldout(const ExperimentResult& r, int m, int c) {
-  std::vector<double> v;
-  for (int run = 0; run < r.config.runs; ++run) v.push_back(r.at(m, c, run).heldout_loss);
-  return v;
-}
-
 // Mean and standard deviation of the curves of one (model, correlation), point by point. Every run has the
 // same steps (max_steps and eval_every are fixed), so points line up.
 std::string mean_curve_block(const ExperimentResult& r, int m, int c) {
