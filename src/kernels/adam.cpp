@@ -2,9 +2,7 @@
 
 #include <cmath>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "kernels/simd.h"
 
 namespace mmoe::kernels {
 
@@ -22,36 +20,27 @@ void adam_update_ref(const AdamStep& s, float* p, const float* g, float* m, floa
   }
 }
 
-#if defined(__AVX512F__)
-
-// The reference's operations, 16 lanes at a time.
+// The reference's operations, kLanes at a time.
 void adam_update(const AdamStep& s, float* p, const float* g, float* m, float* v, size_t n) {
-  const __m512 b1 = _mm512_set1_ps(s.beta1), c1 = _mm512_set1_ps(1.0f - s.beta1);
-  const __m512 b2 = _mm512_set1_ps(s.beta2), c2 = _mm512_set1_ps(1.0f - s.beta2);
-  const __m512 step = _mm512_set1_ps(s.step_size), ib2 = _mm512_set1_ps(s.inv_sqrt_bias2);
-  const __m512 eps = _mm512_set1_ps(s.eps), wd = _mm512_set1_ps(s.weight_decay), decay = _mm512_set1_ps(s.decay);
-  for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 k = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1u);
-    __m512 pv = _mm512_maskz_loadu_ps(k, p + i);
-    __m512 grad = _mm512_maskz_loadu_ps(k, g + i);
-    if (s.decoupled) pv = _mm512_mul_ps(pv, decay);
-    else grad = _mm512_fmadd_ps(wd, pv, grad);
-    const __m512 mv = _mm512_fmadd_ps(b1, _mm512_maskz_loadu_ps(k, m + i), _mm512_mul_ps(c1, grad));
-    const __m512 vv = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(k, v + i), _mm512_mul_ps(_mm512_mul_ps(c2, grad), grad));
-    const __m512 denom = _mm512_fmadd_ps(_mm512_sqrt_ps(vv), ib2, eps);
-    pv = _mm512_sub_ps(pv, _mm512_div_ps(_mm512_mul_ps(step, mv), denom));
-    _mm512_mask_storeu_ps(m + i, k, mv);
-    _mm512_mask_storeu_ps(v + i, k, vv);
-    _mm512_mask_storeu_ps(p + i, k, pv);
+  namespace x = simd;
+  const x::Vec b1 = x::set1(s.beta1), c1 = x::set1(1.0f - s.beta1);
+  const x::Vec b2 = x::set1(s.beta2), c2 = x::set1(1.0f - s.beta2);
+  const x::Vec step = x::set1(s.step_size), ib2 = x::set1(s.inv_sqrt_bias2);
+  const x::Vec eps = x::set1(s.eps), wd = x::set1(s.weight_decay), decay = x::set1(s.decay);
+  for (size_t i = 0; i < n; i += x::kLanes) {
+    const size_t k = n - i;
+    x::Vec pv = x::load_n(p + i, k);
+    x::Vec grad = x::load_n(g + i, k);
+    if (s.decoupled) pv = x::mul(pv, decay);
+    else grad = x::fmadd(wd, pv, grad);
+    const x::Vec mv = x::fmadd(b1, x::load_n(m + i, k), x::mul(c1, grad));
+    const x::Vec vv = x::fmadd(b2, x::load_n(v + i, k), x::mul(x::mul(c2, grad), grad));
+    const x::Vec denom = x::fmadd(x::sqrt(vv), ib2, eps);
+    pv = x::sub(pv, x::div(x::mul(step, mv), denom));
+    x::store_n(m + i, k, mv);
+    x::store_n(v + i, k, vv);
+    x::store_n(p + i, k, pv);
   }
 }
-
-#else
-
-void adam_update(const AdamStep& s, float* p, const float* g, float* m, float* v, size_t n) {
-  adam_update_ref(s, p, g, m, v, n);
-}
-
-#endif
 
 }  // namespace mmoe::kernels

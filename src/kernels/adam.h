@@ -3,7 +3,7 @@
 //   g' = g + wd p (L2) | p *= 1 - lr wd (decoupled); m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
 //   p -= step_size * m / (sqrt(v) * inv_sqrt_bias2 + eps)
 // with step_size = lr / (1 - b1^t) and inv_sqrt_bias2 = 1 / sqrt(1 - b2^t) computed once per step. The fast
-// version runs 16 parameters per instruction with the same operations in the same order (explicit FMAs;
+// version runs a SIMD vector of parameters per instruction (kernels/simd.h) with the same operations in the same order (explicit FMAs;
 // sqrt and divide are correctly rounded in both), so it matches the plain loop bit for bit.
 #pragma once
 

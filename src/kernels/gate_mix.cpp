@@ -4,39 +4,19 @@
 #include <cmath>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "kernels/simd.h"
 
 namespace mmoe::kernels {
 
-#if defined(__AVX512F__)
+namespace v = simd;
 
 namespace {
-
-inline __mmask16 lanes(int n) { return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
-
-// e^x for 16 lanes (Cephes expf: range reduction by ln 2, degree-6 polynomial, 2^n by scalef); about 1 ulp.
-// The gate softmax's exps were a quarter of the non-GEMM time as scalar calls.
-inline __m512 exp16(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f)), _mm512_set1_ps(-88.3762626647949f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  x = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  x = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), x);
-  __m512 y = _mm512_set1_ps(1.9875691500E-4f);
-  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
-  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
-  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
-  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
-  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
-  y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(y, n);
-}
-
+constexpr int kL = static_cast<int>(v::kLanes);
+inline size_t left(int n, int at) { return static_cast<size_t>(n - at); }
 }  // namespace
 
-// Per row and gate: softmax over the bank 16 logits at a time, then mix = sum_e p_e x_e, 16 units at a time.
+// Per row and gate: softmax over the bank, kLanes logits at a time (a polynomial exp: the gate softmax's exps
+// were a quarter of the non-GEMM time as scalar calls), then mix = sum_e p_e x_e, kLanes units at a time.
 void gate_mix_forward(ConstMatrixView logits, ConstMatrixView experts, int n_gate, int bank, int h, MatrixView probs,
                       MatrixView mix) {
   for (size_t i = 0; i < logits.rows; ++i) {
@@ -44,28 +24,28 @@ void gate_mix_forward(ConstMatrixView logits, ConstMatrixView experts, int n_gat
     for (int g = 0; g < n_gate; ++g) {
       const float* s = logits.row(i) + g * bank;
       float* p = probs.row(i) + g * bank;
-      __m512 mx = _mm512_set1_ps(-INFINITY);
-      for (int e = 0; e < bank; e += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, lanes(bank - e), s + e));
-      const __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
-      __m512 sum = _mm512_setzero_ps();
-      for (int e = 0; e < bank; e += 16) {
-        const __mmask16 m = lanes(bank - e);
-        const __m512 pe = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + e), shift)));
-        sum = _mm512_add_ps(sum, pe);
-        _mm512_mask_storeu_ps(p + e, m, pe);
+      v::Vec mx = v::set1(s[0]);  // lanes past the bank keep a live value, so they never win the max
+      for (int e = 0; e < bank; e += kL) mx = v::max(mx, v::load_n_or(s + e, left(bank, e), mx));
+      const v::Vec shift = v::set1(v::reduce_max(mx));
+      v::Vec sum = v::zero();
+      for (int e = 0; e < bank; e += kL) {
+        const size_t n = left(bank, e);
+        // Lanes past the bank read e^(0 - shift) != 0: they are kept out of the sum.
+        const v::Vec pe = v::keep_n(v::exp(v::sub(v::load_n(s + e, n), shift)), n);
+        sum = v::add(sum, pe);
+        v::store_n(p + e, n, pe);
       }
-      const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-      for (int e = 0; e < bank; e += 16) {
-        const __mmask16 m = lanes(bank - e);
-        _mm512_mask_storeu_ps(p + e, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, p + e), inv));
+      const v::Vec inv = v::set1(1.0f / v::reduce_add(sum));
+      for (int e = 0; e < bank; e += kL) {
+        const size_t n = left(bank, e);
+        v::store_n(p + e, n, v::mul(v::load_n(p + e, n), inv));
       }
       float* out = mix.row(i) + g * h;
-      for (int u = 0; u < h; u += 16) {
-        const __mmask16 m = lanes(h - u);
-        __m512 acc = _mm512_setzero_ps();
-        for (int e = 0; e < bank; ++e)
-          acc = _mm512_fmadd_ps(_mm512_set1_ps(p[e]), _mm512_maskz_loadu_ps(m, ex + e * h + u), acc);
-        _mm512_mask_storeu_ps(out + u, m, acc);
+      for (int u = 0; u < h; u += kL) {
+        const size_t n = left(h, u);
+        v::Vec acc = v::zero();
+        for (int e = 0; e < bank; ++e) acc = v::fmadd(v::set1(p[e]), v::load_n(ex + e * h + u, n), acc);
+        v::store_n(out + u, n, acc);
       }
     }
   }
@@ -83,16 +63,16 @@ void gate_mix_backward(ConstMatrixView dmix, ConstMatrixView probs, ConstMatrixV
       float* ds = dlogits.row(i) + g * bank;
       float dot = 0.0f;
       for (int e = 0; e < bank; ++e) {
-        const __m512 pe = _mm512_set1_ps(p[e]);
-        __m512 acc = _mm512_setzero_ps();
-        for (int u = 0; u < h; u += 16) {
-          const __mmask16 m = lanes(h - u);
-          const __m512 d = _mm512_maskz_loadu_ps(m, dm + u);
-          acc = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(m, ex + e * h + u), acc);
+        const v::Vec pe = v::set1(p[e]);
+        v::Vec acc = v::zero();
+        for (int u = 0; u < h; u += kL) {
+          const size_t n = left(h, u);
+          const v::Vec d = v::load_n(dm + u, n);
+          acc = v::fmadd(d, v::load_n(ex + e * h + u, n), acc);
           float* dx = dex + e * h + u;
-          _mm512_mask_storeu_ps(dx, m, _mm512_fmadd_ps(pe, d, _mm512_maskz_loadu_ps(m, dx)));
+          v::store_n(dx, n, v::fmadd(pe, d, v::load_n(dx, n)));
         }
-        const float dp = _mm512_reduce_add_ps(acc);
+        const float dp = v::reduce_add(acc);
         ds[e] = dp;  // d p_e for now; turned into d logit_e below
         dot += p[e] * dp;
       }
@@ -100,64 +80,6 @@ void gate_mix_backward(ConstMatrixView dmix, ConstMatrixView probs, ConstMatrixV
     }
   }
 }
-
-#else  // portable loops
-
-void gate_mix_forward(ConstMatrixView logits, ConstMatrixView experts, int n_gate, int bank, int h, MatrixView probs,
-                      MatrixView mix) {
-  for (size_t i = 0; i < logits.rows; ++i) {
-    const float* ex = experts.row(i);
-    for (int g = 0; g < n_gate; ++g) {
-      const float* s = logits.row(i) + g * bank;
-      float* p = probs.row(i) + g * bank;
-      float mx = s[0];
-      for (int e = 1; e < bank; ++e) mx = std::max(mx, s[e]);
-      float sum = 0.0f;
-      for (int e = 0; e < bank; ++e) {
-        p[e] = std::exp(s[e] - mx);
-        sum += p[e];
-      }
-      const float inv = 1.0f / sum;
-      for (int e = 0; e < bank; ++e) p[e] *= inv;
-      float* out = mix.row(i) + g * h;
-      for (int u = 0; u < h; ++u) out[u] = 0.0f;
-      for (int e = 0; e < bank; ++e) {
-        const float pe = p[e];
-        const float* x = ex + e * h;
-        for (int u = 0; u < h; ++u) out[u] += pe * x[u];
-      }
-    }
-  }
-}
-
-void gate_mix_backward(ConstMatrixView dmix, ConstMatrixView probs, ConstMatrixView experts, int n_gate, int bank,
-                       int h, MatrixView dlogits, MatrixView dexperts) {
-  for (size_t i = 0; i < dmix.rows; ++i) {
-    const float* ex = experts.row(i);
-    float* dex = dexperts.row(i);
-    for (int g = 0; g < n_gate; ++g) {
-      const float* dm = dmix.row(i) + g * h;
-      const float* p = probs.row(i) + g * bank;
-      float* ds = dlogits.row(i) + g * bank;
-      float dot = 0.0f;
-      for (int e = 0; e < bank; ++e) {
-        const float* x = ex + e * h;
-        float* dx = dex + e * h;
-        const float pe = p[e];
-        float acc = 0.0f;
-        for (int u = 0; u < h; ++u) {
-          acc += dm[u] * x[u];
-          dx[u] += pe * dm[u];
-        }
-        ds[e] = acc;
-        dot += pe * acc;
-      }
-      for (int e = 0; e < bank; ++e) ds[e] = p[e] * (ds[e] - dot);
-    }
-  }
-}
-
-#endif
 
 void gate_mix_forward_ref(ConstMatrixView logits, ConstMatrixView experts, int n_gate, int bank, int h,
                           MatrixView probs, MatrixView mix) {

@@ -1,20 +1,20 @@
 // The small-GEMM micro-kernels behind kernels/linear.h.
 //
-// Every product here is one loop nest: C tile (MR rows x NV vectors of 16 floats) in registers,
-//   for p in [0, P): for v: b_v = B(p, 16v..16v+15); for i: acc[i][v] += A(i, p) * b_v
+// Every product here is one loop nest: C tile (MR rows x NV vectors of kLanes floats) in registers,
+//   for p in [0, P): for v: b_v = B(p, L v .. L v + L - 1); for i: acc[i][v] += A(i, p) * b_v
 // with A(i, p) read at a[i * a_rs + p * a_ks]. The forward product (A W) walks p along A's rows
 // (a_rs = lda, a_ks = 1); the weight gradient (A^T D) walks p along the batch (a_rs = 1, a_ks = lda), so it
 // is the same kernel with C's rows being A's columns. Nothing is packed: the operands of these layers fit
 // in L1/L2, and packing costs more than it saves at these sizes. Most of the training time is spent here.
+// Written once in kernels/simd.h's vocabulary: AVX-512, AVX2 + FMA, or scalar, whichever the build targets;
+// every output is summed over p in ascending order in all three.
 #include "kernels/linear.h"
 
 #include <algorithm>
 #include <array>
 #include <utility>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "kernels/simd.h"
 
 namespace mmoe::kernels {
 
@@ -39,103 +39,101 @@ struct Product {
   size_t rows, cols;
 };
 
-#if defined(__AVX512F__)
 
-inline __mmask16 lanes(size_t n) { return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
+namespace v = simd;
+constexpr size_t L = v::kLanes;
 
-// The register tile: rows [i0, i0 + MR), vectors [j0, j0 + 16 NV) of which the last has `tail` lanes.
-template <int MR, int NV>
-void tile(const Product& q, size_t i0, size_t j0, __mmask16 tail, const Epilogue& ep) {
-  __m512 acc[MR][NV];
+// The register tile: rows [i0, i0 + MR), vectors [j0, j0 + L NV); with kPartial the last has only the
+// tail_lanes lanes (full vectors use plain loads and stores: AVX2's masked ones are slower).
+template <int MR, int NV, bool kPartial>
+void tile(const Product& q, size_t i0, size_t j0, size_t tail_lanes, const Epilogue& ep) {
+  const v::Mask tail = v::mask(tail_lanes);
+  v::Vec acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int k = 0; k < NV; ++k) acc[i][k] = v::zero();
   const float* a = q.a + i0 * q.a_rs;
   const float* b = q.b + j0;
   for (size_t p = 0; p < q.depth; ++p) {
-    __m512 bv[NV];
+    v::Vec bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v)
-      bv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(tail, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+    for (int k = 0; k < NV; ++k) bv[k] = kPartial && k == NV - 1 ? v::load(b + L * k, tail) : v::load(b + L * k);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(a[static_cast<size_t>(i) * q.a_rs]);
+      const v::Vec av = v::set1(a[static_cast<size_t>(i) * q.a_rs]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+      for (int k = 0; k < NV; ++k) acc[i][k] = v::fmadd(av, bv[k], acc[i][k]);
     }
     a += q.a_ks;
     b += q.ldb;
   }
 #pragma GCC unroll 4
-  for (int v = 0; v < NV; ++v) {
-    const size_t j = j0 + 16 * static_cast<size_t>(v);
-    const __mmask16 m = v == NV - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-    const __m512 bias = ep.bias ? _mm512_maskz_loadu_ps(m, ep.bias + j) : _mm512_setzero_ps();
-    const __mmask16 relu = ep.relu_cols > j ? lanes(ep.relu_cols - j) : static_cast<__mmask16>(0);
+  for (int k = 0; k < NV; ++k) {
+    const size_t j = j0 + L * static_cast<size_t>(k);
+    const bool partial = kPartial && k == NV - 1;
+    const v::Vec bias = !ep.bias ? v::zero() : partial ? v::load(ep.bias + j, tail) : v::load(ep.bias + j);
+    const v::Mask relu = v::mask(ep.relu_cols > j ? ep.relu_cols - j : 0);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       float* c = q.c + (i0 + static_cast<size_t>(i)) * q.ldc + j;
-      __m512 x = acc[i][v];
-      if (ep.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, c), x);
-      x = _mm512_add_ps(x, bias);
-      x = _mm512_mask_max_ps(x, relu, x, _mm512_setzero_ps());
-      _mm512_mask_storeu_ps(c, m, x);
+      v::Vec x = acc[i][k];
+      if (ep.accumulate) x = v::add(partial ? v::load(c, tail) : v::load(c), x);
+      x = v::add(x, bias);
+      x = v::select(relu, v::max(x, v::zero()), x);
+      if (partial) v::store(c, tail, x);
+      else v::store(c, x);
     }
   }
 }
 
 // All row tiles of one column block: full MR tiles, then one edge tile of the remaining rows.
-template <int MR, int NV, size_t... R>
-void rows_of_block(const Product& q, size_t j0, __mmask16 tail, const Epilogue& ep, std::index_sequence<R...>) {
-  using TileFn = void (*)(const Product&, size_t, size_t, __mmask16, const Epilogue&);
-  static constexpr std::array<TileFn, sizeof...(R)> kEdge = {&tile<static_cast<int>(R) + 1, NV>...};
+template <int MR, int NV, bool kPartial, size_t... R>
+void rows_of_block(const Product& q, size_t j0, size_t tail, const Epilogue& ep, std::index_sequence<R...>) {
+  using TileFn = void (*)(const Product&, size_t, size_t, size_t, const Epilogue&);
+  static constexpr std::array<TileFn, sizeof...(R)> kEdge = {&tile<static_cast<int>(R) + 1, NV, kPartial>...};
   size_t i = 0;
-  for (; i + MR <= q.rows; i += MR) tile<MR, NV>(q, i, j0, tail, ep);
+  for (; i + MR <= q.rows; i += MR) tile<MR, NV, kPartial>(q, i, j0, tail, ep);
   if (i < q.rows) kEdge[q.rows - i - 1](q, i, j0, tail, ep);
 }
 
-// MR per NV keeps MR*NV accumulators + NV B vectors + 1 broadcast within the 32 zmm registers.
+// Rows per tile keep MR*NV accumulators + NV B vectors + 1 broadcast within the register file
+// (32 zmm: 16/12/8/6 rows for 1..4 vectors; 16 ymm: 12/6/4 rows for 1..3 vectors).
 template <int NV>
-void column_block(const Product& q, size_t j0, __mmask16 tail, const Epilogue& ep) {
-  constexpr int kMR = NV == 1 ? 16 : NV == 2 ? 12 : NV == 3 ? 8 : 6;
-  rows_of_block<kMR, NV>(q, j0, tail, ep, std::make_index_sequence<kMR - 1>{});
+constexpr int rows_per_tile() {
+  if constexpr (v::kRegisters >= 32) return NV == 1 ? 16 : NV == 2 ? 12 : NV == 3 ? 8 : 6;
+  else return NV == 1 ? 12 : NV == 2 ? 6 : 4;
+}
+
+template <int NV>
+void column_block(const Product& q, size_t j0, size_t tail_lanes, const Epilogue& ep) {
+  constexpr int kMR = rows_per_tile<NV>();
+  if (tail_lanes == L) rows_of_block<kMR, NV, false>(q, j0, L, ep, std::make_index_sequence<kMR - 1>{});
+  else rows_of_block<kMR, NV, true>(q, j0, tail_lanes, ep, std::make_index_sequence<kMR - 1>{});
 }
 
 void run(const Product& q, const Epilogue& ep) {
   if (q.rows == 0 || q.cols == 0) return;
-  const size_t nvec = (q.cols + 15) / 16;
+  constexpr bool kFourVectors = v::kRegisters >= 32;  // a 4-vector tile needs the 32-register file
+  const size_t nvec = (q.cols + L - 1) / L;
   size_t v0 = 0;
   while (v0 < nvec) {
     const size_t left = nvec - v0;
-    // Blocks of 3 vectors (8 x 48 tiles) except where 4 or 2 fit the remainder better.
-    const size_t nv = left == 4 ? 4 : left >= 3 ? 3 : left;
-    const size_t j0 = v0 * 16;
-    const __mmask16 tail = lanes(std::min<size_t>(16, q.cols - (j0 + (nv - 1) * 16)));
+    // Blocks of 3 vectors except where 4 (or, with 16 registers, 2 + 2) fit the remainder better.
+    const size_t nv = left == 4 ? (kFourVectors ? 4 : 2) : left >= 3 ? 3 : left;
+    const size_t j0 = v0 * L;
+    const size_t tail_lanes = std::min(L, q.cols - (j0 + (nv - 1) * L));
     switch (nv) {
-      case 1: column_block<1>(q, j0, tail, ep); break;
-      case 2: column_block<2>(q, j0, tail, ep); break;
-      case 3: column_block<3>(q, j0, tail, ep); break;
-      default: column_block<4>(q, j0, tail, ep); break;
+      case 1: column_block<1>(q, j0, tail_lanes, ep); break;
+      case 2: column_block<2>(q, j0, tail_lanes, ep); break;
+      case 3: column_block<3>(q, j0, tail_lanes, ep); break;
+      default:
+        if constexpr (kFourVectors) column_block<4>(q, j0, tail_lanes, ep);
+        break;
     }
     v0 += nv;
   }
 }
-
-#else  // portable fallback: same per-output summation order
-
-void run(const Product& q, const Epilogue& ep) {
-  for (size_t i = 0; i < q.rows; ++i)
-    for (size_t j = 0; j < q.cols; ++j) {
-      float acc = 0.0f;
-      for (size_t p = 0; p < q.depth; ++p) acc += q.a[i * q.a_rs + p * q.a_ks] * q.b[p * q.ldb + j];
-      float& c = q.c[i * q.ldc + j];
-      const float x = (ep.accumulate ? c + acc : acc) + (ep.bias ? ep.bias[j] : 0.0f);
-      c = j < ep.relu_cols ? std::max(x, 0.0f) : x;
-    }
-}
-
-#endif
 
 }  // namespace
 

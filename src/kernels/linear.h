@@ -1,11 +1,12 @@
-// kernels/linear.h: the GEMMs of a dense layer at the engine's small shapes, as register-blocked AVX-512
+// kernels/linear.h: the GEMMs of a dense layer at the engine's small shapes, as register-blocked SIMD
 // micro-kernels with the bias and ReLU fused into the store.
 //
 // The MMoE's GEMMs are small and thin: K = 8..512, N = 1..2064, M = the rows of one thread's slice. Library
 // GEMMs pay per call (packing, dispatch, threading checks: several us at batch 1-32, ../shared/research)
-// and lose a lot at N = 8 or 16 (towers, gates). These kernels hold an MR x (16*NV) tile of C in registers,
-// stream op(A) by broadcasts and B by rows, never pack and never allocate. Without AVX-512 they fall back
-// to plain loops with the same summation order per output (k ascending).
+// and lose a lot at N = 8 or 16 (towers, gates). These kernels hold an MR x (lanes*NV) tile of C in
+// registers, stream op(A) by broadcasts and B by rows, never pack and never allocate. They are written once
+// for AVX-512, AVX2 + FMA and scalar builds (kernels/simd.h), with the same summation order per output
+// (k ascending) in all of them.
 //
 // Shapes (row-major, every leading dimension >= the row length):
 //   linear_forward:  C (M, N) = [C +] A (M, K) W (K, N) + bias (N); ReLU on columns [0, relu_cols)

@@ -2,16 +2,16 @@
 
 #include <algorithm>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "kernels/simd.h"
 
 namespace mmoe::kernels {
 
-#if defined(__AVX512F__)
 namespace {
 
-// Columns go in blocks of up to kMaxVectors x 16 floats held in zmm registers: the gather keeps the output
+namespace v = simd;
+constexpr size_t L = v::kLanes;
+
+// Columns go in blocks of up to kMaxVectors x kLanes floats held in registers: the gather keeps the output
 // block of a row in registers while it adds that row's table rows; the scatter keeps the gradient block
 // of a row in registers while it adds it to each of the row's table rows. (The plain loops spent most of their
 // time on loop overhead and on the compiler's run-time alias checks, once per row and code.)
@@ -21,14 +21,14 @@ template <size_t NV>
 void gather_block(const CatBatch& cat, const float* table, MatrixView out, size_t c0) {
   for (size_t i = 0; i < cat.rows; ++i) {
     float* o = out.row(i) + c0;
-    __m512 acc[NV];
-    for (size_t v = 0; v < NV; ++v) acc[v] = _mm512_loadu_ps(o + 16 * v);
+    v::Vec acc[NV];
+    for (size_t k = 0; k < NV; ++k) acc[k] = v::load(o + L * k);
     const int32_t* codes = cat.codes + i * cat.n_cat;
     for (size_t j = 0; j < cat.n_cat; ++j) {
       const float* w = table + static_cast<size_t>(cat.offsets[j] + codes[j]) * out.cols + c0;
-      for (size_t v = 0; v < NV; ++v) acc[v] = _mm512_add_ps(acc[v], _mm512_loadu_ps(w + 16 * v));
+      for (size_t k = 0; k < NV; ++k) acc[k] = v::add(acc[k], v::load(w + L * k));
     }
-    for (size_t v = 0; v < NV; ++v) _mm512_storeu_ps(o + 16 * v, acc[v]);
+    for (size_t k = 0; k < NV; ++k) v::store(o + L * k, acc[k]);
   }
 }
 
@@ -36,23 +36,23 @@ template <size_t NV>
 void scatter_block(const CatBatch& cat, ConstMatrixView dout, float* dtable, size_t j0, size_t j1, size_t c0) {
   for (size_t i = 0; i < cat.rows; ++i) {
     const float* d = dout.row(i) + c0;
-    __m512 dv[NV];
-    for (size_t v = 0; v < NV; ++v) dv[v] = _mm512_loadu_ps(d + 16 * v);
+    v::Vec dv[NV];
+    for (size_t k = 0; k < NV; ++k) dv[k] = v::load(d + L * k);
     const int32_t* codes = cat.codes + i * cat.n_cat;
     for (size_t j = j0; j < j1; ++j) {
       float* g = dtable + static_cast<size_t>(cat.offsets[j] + codes[j]) * dout.cols + c0;
-      for (size_t v = 0; v < NV; ++v) _mm512_storeu_ps(g + 16 * v, _mm512_add_ps(_mm512_loadu_ps(g + 16 * v), dv[v]));
+      for (size_t k = 0; k < NV; ++k) v::store(g + L * k, v::add(v::load(g + L * k), dv[k]));
     }
   }
 }
 
-// Calls block<NV>(c0, args...) over the full 16-float vectors of [0, width) in blocks of at most kMaxVectors;
+// Calls block<NV>(c0, args...) over the full vectors of [0, width) in blocks of at most kMaxVectors;
 // returns where the scalar tail starts.
 template <template <size_t> class Block, typename... Args>
 size_t for_vector_blocks(size_t width, Args&&... args) {
   size_t c0 = 0;
-  while (width - c0 >= 16) {
-    const size_t nv = std::min(kMaxVectors, (width - c0) / 16);
+  while (width - c0 >= L) {
+    const size_t nv = std::min(kMaxVectors, (width - c0) / L);
     switch (nv) {
       case 1: Block<1>::run(c0, args...); break;
       case 2: Block<2>::run(c0, args...); break;
@@ -67,7 +67,7 @@ size_t for_vector_blocks(size_t width, Args&&... args) {
       case 11: Block<11>::run(c0, args...); break;
       default: Block<12>::run(c0, args...); break;
     }
-    c0 += 16 * nv;
+    c0 += L * nv;
   }
   return c0;
 }
@@ -84,14 +84,10 @@ struct Scatter {
 };
 
 }  // namespace
-#endif
 
 void onehot_gather_add(const CatBatch& cat, const float* table, MatrixView out) {
   const size_t width = out.cols;
-  size_t tail = 0;
-#if defined(__AVX512F__)
-  tail = for_vector_blocks<Gather>(width, cat, table, out);
-#endif
+  const size_t tail = for_vector_blocks<Gather>(width, cat, table, out);
   if (tail == width) return;
   for (size_t i = 0; i < cat.rows; ++i) {
     float* o = out.row(i);
@@ -105,10 +101,7 @@ void onehot_gather_add(const CatBatch& cat, const float* table, MatrixView out) 
 
 void onehot_scatter_add(const CatBatch& cat, ConstMatrixView dout, float* dtable, size_t cat_begin, size_t cat_end) {
   const size_t width = dout.cols;
-  size_t tail = 0;
-#if defined(__AVX512F__)
-  tail = for_vector_blocks<Scatter>(width, cat, dout, dtable, cat_begin, cat_end);
-#endif
+  const size_t tail = for_vector_blocks<Scatter>(width, cat, dout, dtable, cat_begin, cat_end);
   if (tail == width) return;
   for (size_t i = 0; i < cat.rows; ++i) {
     const float* d = dout.row(i);
