@@ -2,7 +2,7 @@
 """Prints the benchmark tables (markdown) from the JSON lines bench/run.sh wrote into one directory.
 
 Ratios are mmoe / the FASTER of the peer's settings (naive or batched; as installed or
-OPENBLAS_CORETYPE=SkylakeX --threads 1) for the same config, model and batch.
+OPENBLAS_CORETYPE=<fast kernels> --threads 1) for the same config, model and batch.
 """
 import glob
 import json
@@ -48,7 +48,7 @@ def main():
     mm = load(os.path.join(d, 'mmoe.jsonl'))
     peer = {}  # (setting, config, model, impl, batch) -> samples/s ; ('infer', ...) -> record
     for path in glob.glob(os.path.join(d, 'peer_*.jsonl')):
-        setting = 'installed' if 'installed' in os.path.basename(path) else 'skx'
+        setting = 'installed' if 'installed' in os.path.basename(path) else 'fast'
         for r in load(path):
             if r.get('mode') == 'throughput_train':
                 cfg = 'wide' if r['config'] == 'big' else PEER_CONFIG.get(r['d'], str(r['d']))
@@ -69,6 +69,7 @@ def main():
                 ((k, v) for k, v in peer.items() if k[0] != 'infer') if c == cfg and m == model and b == batch]
         return max(vals) if vals else (None, None)
 
+    coretype = next((e.get('peer_coretype', 'SkylakeX') for e in env if e.get('mode') == 'env'), 'SkylakeX')
     for e in env:
         if e.get('mode') == 'env':
             print(f"commit {e['commit']}, {e['date']}, {e['cpu']}, {e['cores']} cores, load average before: "
@@ -81,7 +82,7 @@ def main():
     print('## Training throughput (forward + backward + Adam), samples/s, median of the timing windows\n')
     print('mmoe 2T / 1T = 2 threads / 1 thread (1T measured on the paper config only); 1T/CPU-s = 1-thread samples '
           'per CPU-second (steadier on a busy machine; not used in ratios). peer columns: B = batched, N = naive; '
-          'skx = OPENBLAS_CORETYPE=SkylakeX --threads 1, inst = as installed (default --threads 2; paper config '
+          f'fast = OPENBLAS_CORETYPE={coretype} --threads 1, inst = as installed (default --threads 2; paper config '
           'only). ratio = mmoe 2T / the fastest peer column (in brackets: best mmoe setting / fastest peer).\n')
     ratios = {}
     for cfg in ['paper', 'census', 'wide']:
@@ -91,7 +92,7 @@ def main():
                 m2, m1 = mtrain(cfg, model, b, 2), mtrain(cfg, model, b, 1)
                 cpu1 = mtrain(cfg, model, b, 1, key='cpu_us_per_step_min')
                 cols = [peer.get((s, cfg, model, i, b)) for s, i in
-                        [('skx', 'batched'), ('skx', 'naive'), ('installed', 'batched'), ('installed', 'naive')]]
+                        [('fast', 'batched'), ('fast', 'naive'), ('installed', 'batched'), ('installed', 'naive')]]
                 bp, _ = best_peer(cfg, model, b)
                 ratio = m2 / bp if m2 and bp else None
                 best = max(x for x in (m1, m2, 0) if x is not None)
@@ -101,7 +102,7 @@ def main():
                     cell += f' ({best / bp:.1f}x)'
                 rows.append([NAMES[model], b, fmt(m2), fmt(m1), fmt(cpu1)] + [fmt(c) for c in cols] + [cell])
         print(f'### {cfg} config\n')
-        table(['model', 'batch', 'mmoe 2T', 'mmoe 1T', '1T/CPU-s', 'peer B skx', 'peer N skx', 'peer B inst',
+        table(['model', 'batch', 'mmoe 2T', 'mmoe 1T', '1T/CPU-s', 'peer B fast', 'peer N fast', 'peer B inst',
                'peer N inst', 'ratio'], rows)
 
     # ---- inference ----
@@ -190,7 +191,7 @@ def main():
                 m = m.get('training', m)
                 rows.append([f'  of which training s (5 epochs)', fmt(m.get('train_seconds'), 3)])
     if 'peer_synth_200000' in e2e:
-        rows.append(['peer (batched, SkylakeX, 1 thread) same model, 200,000 rows x 5 epochs: whole process s',
+        rows.append([f'peer (batched, {coretype}, 1 thread) same model, 200,000 rows x 5 epochs: whole process s',
                      fmt(e2e['peer_synth_200000']['seconds'], 2)])
         if 'mmoe_synth_200000' in e2e:
             rows.append(['**whole-process ratio peer / mmoe**',

@@ -4,13 +4,14 @@
 #   bench/run.sh                 # build (Release, -march=native) into build-bench/, run everything (~8 min)
 #   BUILD=/tmp/b bench/run.sh    # another build directory
 #   PEER=/path/torch_mmoe.py     # default ../shared/peers/torch_mmoe.py next to the repository
+#   PEER_CORETYPE=Zen            # the peer's OpenBLAS kernels (default: SkylakeX with AVX-512, else Haswell)
 #   MIN_TIME=0.15 REPEATS=3      # timing windows per measurement (seconds, count), for mmoe and the peer
 #
 # Parts (all results go to $OUT as JSON lines, then bench/report.py prints the tables):
 #   1. training throughput (forward + backward + Adam), Shared-Bottom / OMoE / MMoE, batch 1..4096, on the
 #      paper config (d=100, 8x16, towers 8, 2 tasks), a census-sized dense config (d=500) and a wide one
 #      (d=512, 8x256, towers 64): mmoe (bench/mmoe_throughput, 2 threads) and the peer's `throughput` mode,
-#      naive and batched, as installed and with OPENBLAS_CORETYPE=SkylakeX --threads 1 (its fastest setting)
+#      naive and batched, as installed and with OPENBLAS_CORETYPE=$PEER_CORETYPE --threads 1 (its fastest setting)
 #   2. inference: batch-1 latency p50/p99 (1 thread) and batch-4096 throughput (2 threads)
 #   3. scaling: experts 4..64 and tasks 2..8 at batch 1024; 1 vs 2 threads at every batch (paper config);
 #      and the GEMM ceiling of an MMoE step on this machine (bench/gemm_ceiling), for each config
@@ -27,6 +28,13 @@ PEER=${PEER:-$ROOT/../shared/peers/torch_mmoe.py}
 PY=/usr/bin/python3
 MIN_TIME=${MIN_TIME:-0.15}
 REPEATS=${REPEATS:-3}
+
+# The peer's fastest OpenBLAS kernels: SkylakeX where the CPU has AVX-512 (Debian's OpenBLAS 0.3.21 does not
+# recognise the Xeons and Zen 4 EPYCs this runs on and falls back to Prescott), Haswell (its AVX2 kernels)
+# otherwise: forcing SkylakeX on a CPU without AVX-512 (the Zen 3 EPYC of 2026-12-01) dies of SIGILL.
+if [ -z "${PEER_CORETYPE:-}" ]; then
+  if grep -qw avx512f /proc/cpuinfo; then PEER_CORETYPE=SkylakeX; else PEER_CORETYPE=Haswell; fi
+fi
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -61,7 +69,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 {
-  echo "{\"mode\":\"env\",\"omp_wait_policy\":\"$OMP_WAIT_POLICY\",\"commit\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p' | head -1) (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'))\",\"cores\":$(nproc),\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+  echo "{\"mode\":\"env\",\"omp_wait_policy\":\"$OMP_WAIT_POLICY\",\"commit\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p' | head -1) (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'))\",\"cores\":$(nproc),\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"peer_coretype\":\"$PEER_CORETYPE\"}"
 } >"$OUT/env.jsonl"
 
 # ---- 1 + 2: mmoe ----------------------------------------------------------------------------------------
@@ -115,10 +123,10 @@ peer() {  # peer <out-name> <env...> -- <args...>
     --min-time "$MIN_TIME" --repeats "$REPEATS" --lat-calls 1000 "$@" >"$OUT/$out.log" 2>&1
 }
 if [ -f "$PEER" ]; then
-  log "peer SkylakeX --threads 1: paper, census, wide (naive + batched)"
-  peer peer_skx_paper OPENBLAS_CORETYPE=SkylakeX -- --threads 1 --impl both --configs census --census-d 100
-  peer peer_skx_census OPENBLAS_CORETYPE=SkylakeX -- --threads 1 --impl both --configs census --census-d 500
-  peer peer_skx_wide OPENBLAS_CORETYPE=SkylakeX -- --threads 1 --impl both --configs big
+  log "peer OPENBLAS_CORETYPE=$PEER_CORETYPE --threads 1: paper, census, wide (naive + batched)"
+  peer peer_fast_paper OPENBLAS_CORETYPE="$PEER_CORETYPE" -- --threads 1 --impl both --configs census --census-d 100
+  peer peer_fast_census OPENBLAS_CORETYPE="$PEER_CORETYPE" -- --threads 1 --impl both --configs census --census-d 500
+  peer peer_fast_wide OPENBLAS_CORETYPE="$PEER_CORETYPE" -- --threads 1 --impl both --configs big
   log "peer as installed (default threads): paper (naive + batched)"
   peer peer_installed_paper -- --impl both --configs census --census-d 100
 else
@@ -155,8 +163,8 @@ for rows in 50000 200000; do
 done
 if [ -f "$PEER" ]; then
   steps=$(( (200000 * 5 + 255) / 256 ))
-  log "peer synthetic 200000 rows, $steps steps of 256 (SkylakeX --threads 1)"
-  wall peer_synth_200000 env OPENBLAS_CORETYPE=SkylakeX "$PY" "$PEER" synthetic --threads 1 --p 0.9 --models mmoe \
+  log "peer synthetic 200000 rows, $steps steps of 256 ($PEER_CORETYPE --threads 1)"
+  wall peer_synth_200000 env OPENBLAS_CORETYPE="$PEER_CORETYPE" "$PY" "$PEER" synthetic --threads 1 --p 0.9 --models mmoe \
     --impl batched --n-train 200000 --n-val 1000 --n-test 1000 --steps $steps --batch 256 --repeats 1
 fi
 
