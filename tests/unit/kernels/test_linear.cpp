@@ -20,9 +20,12 @@ struct Shape {
 };
 // Float sums of k products of N(0,1) numbers against a double sum: the error grows with k.
 float tol(size_t k) { return 4e-7f * static_cast<float>(std::max<size_t>(k, 32)); }
-// Rows 1..37 cover every edge tile of MR = 6, 8, 12, 16; columns cover 1..4-vector blocks and tails.
-const Shape kShapes[] = {{1, 100, 144}, {7, 100, 144}, {37, 100, 144}, {16, 16, 8}, {13, 8, 1},  {33, 16, 16},
-                         {5, 3, 17},    {9, 0, 20},    {64, 499, 144}, {21, 40, 64}, {17, 7, 100}, {3, 512, 2064}};
+// Rows 1..37 cover every edge tile of MR = 6, 8, 12, 14, 16; columns cover 1..4-vector blocks and tails. The
+// last three are cut into cache panels (forward: 491 and 96 rows) and depth chunks (weight gradient) with a
+// partial last panel or chunk.
+const Shape kShapes[] = {{1, 100, 144},  {7, 100, 144},  {37, 100, 144}, {16, 16, 8},     {13, 8, 1},
+                         {33, 16, 16},   {5, 3, 17},     {9, 0, 20},     {64, 499, 144},  {21, 40, 64},
+                         {17, 7, 100},   {3, 512, 2064}, {1100, 100, 24}, {301, 499, 40}, {700, 64, 144}};
 
 TEST(Linear, ForwardMatchesReference) {
   for (const Shape& s : kShapes)
