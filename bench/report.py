@@ -42,6 +42,12 @@ def table(headers, rows):
     print()
 
 
+def census_epoch_seconds(m):
+    """Median training seconds of the census run's epochs (the first one includes cold caches and page faults)."""
+    secs = [h['seconds'] for h in m.get('history', []) if 'seconds' in h]
+    return statistics.median(secs) if secs else m.get('seconds_per_epoch')
+
+
 def main():
     d = sys.argv[1]
     env = load(os.path.join(d, 'env.jsonl'))
@@ -172,9 +178,10 @@ def main():
         with open(cm) as fh:
             m = json.load(fh)
         m = m.get('training', m)
-        rows.append(['census Group 1, MMoE 8x16, batch 256: training s/epoch', fmt(m.get('seconds_per_epoch'), 3)])
+        rows.append(['census Group 1, MMoE 8x16, batch 256: training s/epoch (median of 3 epochs)',
+                     fmt(census_epoch_seconds(m), 3)])
         rows.append(['census: load + encode s', fmt(m.get('load_seconds'), 2)])
-        rows.append(['census: `mmoe train` whole process s (1 epoch + validation + save)',
+        rows.append(['census: `mmoe train` whole process s (3 epochs + validation + save)',
                      fmt(e2e.get('census_train', {}).get('seconds'), 2)])
     if 'census_predict' in e2e and 'census_test' in e2e:
         s, n = e2e['census_predict']['seconds'], e2e['census_test']['rows']
@@ -229,8 +236,8 @@ def main():
         with open(cm) as fh:
             m = json.load(fh)
         m = m.get('training', m)
-        rows.append(['census Group 1 epoch (MMoE 8x16, batch 256) <= 0.3 s', f"{m['seconds_per_epoch']:.3f} s",
-                     verdict(m['seconds_per_epoch'] <= 0.3)])
+        epoch = census_epoch_seconds(m)
+        rows.append(['census Group 1 epoch (MMoE 8x16, batch 256) <= 0.3 s', f"{epoch:.3f} s", verdict(epoch <= 0.3)])
         rows.append(['census loading + encoding <= 2 s', f"{m['load_seconds']:.2f} s", verdict(m['load_seconds'] <= 2)])
     table(['target', 'measured', ''], rows)
 

@@ -472,7 +472,7 @@ def cpu_name():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--phase', default='all', choices=['all', 'grid', 'final', 'tuned', 'report'])
-    ap.add_argument('--tuned-groups', default='1', help='groups that get the --tuned configurations')
+    ap.add_argument('--tuned-groups', default='1,2', help='groups that get the --tuned configurations')
     ap.add_argument('--tuned', action='append', default=None,
                     help="an extra MMoE configuration trained on the final seeds and reported as 'MMoE, tuned' "
                          "(repeatable), e.g. 'lr=0.003,batch=1024,size=8x32,epochs=20,patience=4 --schedule cosine "

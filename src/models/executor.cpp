@@ -42,7 +42,7 @@ struct Workspace {
   AlignedBuffer<float> dxemb;              // (cap, n_cat*dim) embedding encoding only
   AlignedBuffer<float> wt;                 // one weight matrix transposed, for an input-gradient GEMM
   AlignedBuffer<float> wcat, dwcat;        // (H, T*ow0) every task's first tower layer side by side (fused)
-  AlignedBuffer<float> grads;              // (dense_floats) private gradients, threads > 0
+  AlignedBuffer<float> grads;              // (dense_floats) private gradients, when the executor has >1 thread
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
   bool finite = true;                      // fused update: this thread's losses and gradients are finite
 };
@@ -220,7 +220,7 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
       w.wcat.resize(static_cast<size_t>(m.H) * T * m.tower_width(0));
       w.dwcat.resize(w.wcat.size());
     }
-    if (t > 0) w.grads.resize(model.dense_floats());
+    if (m.ws.size() > 1) w.grads.resize(model.dense_floats());
     w.loss.assign(T, 0.0);
   }
 }
@@ -487,7 +487,11 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
     Workspace& w = m.ws[t];
     w.r0 = B * t / static_cast<size_t>(nt);
     w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
-    float* g = t == 0 ? grads : w.grads.data();
+    // With several threads every thread, thread 0 too, backpropagates into its own buffer: the model's
+    // gradients are written only by the reduction below, each half by one thread, so no thread's backward
+    // writes cache lines the other core wrote last (thread 0 writing into the model's arena directly kept
+    // the 2-thread step 10-20% slower on Zen 3). The sum g0 + g1 + ... is the same as before.
+    float* g = nt == 1 ? grads : w.grads.data();
     std::memset(g, 0, dense_floats * sizeof(float));
     m.forward(w, params, batch);
     // Loss and its gradient, normalised by the whole batch's label mass.
@@ -503,6 +507,7 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
     // Sum private gradients into the model's, in thread order; each thread owns a range of the arena.
     if (nt > 1) {
       const size_t begin = dense_floats * t / static_cast<size_t>(nt), end = dense_floats * (t + 1) / static_cast<size_t>(nt);
+      std::memcpy(grads + begin, m.ws[0].grads.data() + begin, (end - begin) * sizeof(float));
       for (size_t u = 1; u < static_cast<size_t>(nt); ++u) {
         const float* src = m.ws[u].grads.data();
         for (size_t i = begin; i < end; ++i) grads[i] += src[i];
