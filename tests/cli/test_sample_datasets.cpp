@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/cli_harness.h"
+#include "shared_data.h"
 
 namespace fs = std::filesystem;
 
@@ -23,8 +24,8 @@ class SampleDatasets : public ::testing::TestWithParam<Sample> {};
 
 TEST_P(SampleDatasets, TrainOneEpochAndPredict) {
   const Sample s = GetParam();
-  const std::string data = std::string(MMOE_SOURCE_DIR) + "/../shared/data/";
-  if (!fs::exists(data + s.train)) GTEST_SKIP() << "shared sample data not present";
+  const std::string data = mmoe::test::shared_data_dir() + "/";
+  if (!fs::exists(data + s.train)) GTEST_SKIP() << data << " not present (set MMOE_SHARED_DATA)";
   CliDir dir;
   const std::string schema = std::string(MMOE_FIXTURE_DIR) + "/schemas/" + s.schema;
   for (const char* encoding : {"onehot", "embedding"}) {

@@ -5,10 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "mmoe/features.h"
+#include "shared_data.h"
 
 namespace {
 
-const std::string kShared = std::string(MMOE_SOURCE_DIR) + "/../shared/data";
+const std::string kShared = mmoe::test::shared_data_dir();
 const std::string kSchemas = std::string(MMOE_SOURCE_DIR) + "/tests/fixtures/schemas";
 
 mmoe::Dataset load(const std::string& schema_file, const std::string& train, const std::string& other,
@@ -30,7 +31,7 @@ double sum_task(const mmoe::Dataset& ds, size_t t) {
 class Samples : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kShared)) GTEST_SKIP() << "../shared/data not present";
+    if (!std::filesystem::exists(kShared)) GTEST_SKIP() << kShared << " not present (set MMOE_SHARED_DATA)";
   }
 };
 
