@@ -53,8 +53,9 @@ void tile(const Product& q, size_t i0, size_t j0, size_t tail_lanes, const Epilo
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int k = 0; k < NV; ++k) acc[i][k] = v::zero();
-  const float* a = q.a + i0 * q.a_rs;
-  const float* b = q.b + j0;
+  // With depth 0 A and B may be empty (null): no pointer arithmetic on them then (UBSan).
+  const float* a = q.depth ? q.a + i0 * q.a_rs : nullptr;
+  const float* b = q.depth ? q.b + j0 : nullptr;
   for (size_t p = 0; p < q.depth; ++p) {
     v::Vec bv[NV];
 #pragma GCC unroll 4
@@ -151,6 +152,7 @@ constexpr size_t kPanelRowMultiple = v::kRegisters >= 32 ? 48 : 42;
 
 void run(const Product& q, const Epilogue& ep) {
   if (q.rows == 0 || q.cols == 0) return;
+  if (q.depth == 0) return run_columns(q, ep);  // C = [C +] bias: nothing to block
   if (q.a_ks == 1) {  // forward form: A (rows, depth) row-major
     const size_t row_bytes = std::max<size_t>(q.depth, 1) * sizeof(float);
     const size_t panel = std::max<size_t>(1, kPanelBytes / row_bytes / kPanelRowMultiple) * kPanelRowMultiple;
