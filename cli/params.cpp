@@ -219,13 +219,41 @@ void Settings::check(const Param& p, const std::string& value, const std::string
   }
 }
 
+// The names other tools use for some settings (LightGBM, Keras, PyTorch scripts), which spelling distance
+// alone would not lead to: "learning_rate" is nearer "sparse_update" than "lr".
+static const std::pair<const char*, const char*> kAliases[] = {
+    {"learning_rate", "lr"},         {"eta", "lr"},                 {"num_epochs", "epochs"},
+    {"n_epochs", "epochs"},          {"max_epochs", "epochs"},      {"num_iterations", "max_steps"},
+    {"steps", "max_steps"},          {"batch", "batch_size"},       {"batchsize", "batch_size"},
+    {"num_experts", "experts"},      {"n_experts", "experts"},      {"num_threads", "threads"},
+    {"n_threads", "threads"},        {"nthread", "threads"},        {"lambda_l2", "weight_decay"},
+    {"optim", "optimizer"}};
+
+// The valid key to suggest for an unknown one: the nearest of the valid keys and of the aliases (each alias
+// standing for the valid key it names, in the same table).
+static std::string suggest_key(const std::string& key, const std::vector<std::string>& keys) {
+  std::vector<std::string> candidates = keys;
+  std::map<std::string, std::string> alias_of;
+  for (const std::string& k : keys) {
+    const std::string prefix = k.substr(0, k.rfind('.') + 1), name = k.substr(k.rfind('.') + 1);
+    for (const auto& [alias, canonical] : kAliases)
+      if (name == canonical) {
+        candidates.push_back(prefix + alias);
+        alias_of[prefix + alias] = k;
+      }
+  }
+  const std::string near = nearest_word(key, candidates);
+  const auto it = alias_of.find(near);
+  return it == alias_of.end() ? near : it->second;
+}
+
 void Settings::set(const std::string& key, const std::string& value, const std::string& source) {
   const Param* p = find_param(key);
   if (!p || !takes(*p, command_)) {
     std::vector<std::string> keys;
     for (const Param& q : params())
       if (takes(q, command_)) keys.push_back(q.key);
-    const std::string near = nearest_word(key, keys);
+    const std::string near = suggest_key(key, keys);
     throw Error(ErrorKind::usage, "unknown key '" + key + "' for 'mmoe " + command_ + "'", source,
                 near.empty() ? "" : "did you mean '" + near + "'?");
   }

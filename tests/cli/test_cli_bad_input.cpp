@@ -184,6 +184,11 @@ TEST(CliBadConfig, ConfigUnknownKeySuggestsNearest) {
   r = dir.run(quick_train({"train", "--config", "d.toml"}));
   expect_refused(r, "usage error", "data.trian: unknown key 'data.trian' (at d.toml:4:1)");
   EXPECT_TRUE(r.err_has("did you mean 'data.train'?")) << r.err;
+  // Other tools' names for a setting lead to ours, whatever the spelling distance.
+  dir.write("a.toml", "[train]\nlearning_rate = 0.1\n");
+  r = train_on(dir, "ok.csv", {"--config", "a.toml"});
+  expect_refused(r, "usage error", "unknown key 'train.learning_rate'");
+  EXPECT_TRUE(r.err_has("hint: did you mean 'train.lr'?")) << r.err;
 }
 
 TEST(CliBadConfig, ConfigWrongType) {
