@@ -39,7 +39,6 @@ struct Product {
   size_t rows, cols;
 };
 
-
 namespace v = simd;
 constexpr size_t L = v::kLanes;
 
@@ -154,8 +153,8 @@ void run(const Product& q, const Epilogue& ep) {
   if (q.rows == 0 || q.cols == 0) return;
   if (q.depth == 0) return run_columns(q, ep);  // C = [C +] bias: nothing to block
   if (q.a_ks == 1) {  // forward form: A (rows, depth) row-major
-    const size_t row_bytes = std::max<size_t>(q.depth, 1) * sizeof(float);
-    const size_t panel = std::max<size_t>(1, kPanelBytes / row_bytes / kPanelRowMultiple) * kPanelRowMultiple;
+    const size_t panel =
+        std::max<size_t>(1, kPanelBytes / (q.depth * sizeof(float)) / kPanelRowMultiple) * kPanelRowMultiple;
     for (size_t i0 = 0; i0 < q.rows; i0 += panel) {
       Product part = q;
       part.a += i0 * q.a_rs;

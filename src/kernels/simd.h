@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <cstdint>
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
@@ -38,7 +37,6 @@ inline constexpr float kExpP[6] = {1.9875691500E-4f, 1.3981999507E-3f, 8.3334519
 
 #if defined(__AVX512F__)
 
-inline constexpr const char* kName = "avx512";
 inline constexpr size_t kLanes = 16;
 inline constexpr int kRegisters = 32;
 using Vec = __m512;
@@ -68,7 +66,6 @@ inline Vec times_pow2(Vec y, Vec n) { return _mm512_scalef_ps(y, n); }
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
-inline constexpr const char* kName = "avx2";
 inline constexpr size_t kLanes = 8;
 inline constexpr int kRegisters = 16;
 using Vec = __m256;
@@ -117,7 +114,6 @@ inline Vec times_pow2(Vec y, Vec n) {
 
 #else  // portable: one lane, so the same loop nests compile to scalar code
 
-inline constexpr const char* kName = "scalar";
 inline constexpr size_t kLanes = 1;
 inline constexpr int kRegisters = 16;
 using Vec = float;
