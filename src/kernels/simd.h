@@ -13,6 +13,8 @@
 //                    only live lanes (never touching memory past them)
 //   fmadd(a, b, c)   a * b + c in one rounding; fnmadd(a, b, c) = c - a * b
 //   select(m, a, b)  a in the live lanes of m, b elsewhere
+//   keep_positive(d, y)  d where y > 0, else 0 (the ReLU's backward, y its output)
+//   sum_lanes(v)     lane j = the sum of v[j]'s lanes, for kLanes vectors (kLanes horizontal sums at once)
 //   exp(x)           e^x, about 1 ulp (Cephes expf), arguments clamped to the float range
 // kRegisters tells the register-blocked kernels how many accumulators fit.
 #pragma once
@@ -60,6 +62,12 @@ inline Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline Vec fnmadd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_ps(a, b, c); }
 inline Vec select(Mask m, Vec if_live, Vec otherwise) { return _mm512_mask_mov_ps(otherwise, m, if_live); }
 inline float reduce_add(Vec a) { return _mm512_reduce_add_ps(a); }
+inline Vec keep_positive(Vec d, Vec y) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, zero(), _CMP_GT_OQ), d); }
+inline Vec sum_lanes(const Vec* v) {
+  alignas(64) float s[kLanes];
+  for (size_t j = 0; j < kLanes; ++j) s[j] = reduce_add(v[j]);
+  return _mm512_load_ps(s);
+}
 inline float reduce_max(Vec a) { return _mm512_reduce_max_ps(a); }
 inline Vec round_nearest(Vec a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 inline Vec times_pow2(Vec y, Vec n) { return _mm512_scalef_ps(y, n); }
@@ -105,6 +113,14 @@ inline float reduce_max(Vec a) {
   s = _mm_max_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
+inline Vec keep_positive(Vec d, Vec y) { return _mm256_and_ps(d, _mm256_cmp_ps(y, zero(), _CMP_GT_OQ)); }
+// Eight horizontal sums in 9 instructions (against 5 each, all on one dependency chain, with reduce_add).
+inline Vec sum_lanes(const Vec* v) {
+  const __m256 s03 = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  const __m256 s47 = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+  // s03 = [v0..v3 summed over lanes 0-3 | the same over lanes 4-7], s47 likewise for v4..v7
+  return _mm256_add_ps(_mm256_permute2f128_ps(s03, s47, 0x20), _mm256_permute2f128_ps(s03, s47, 0x31));
+}
 inline Vec round_nearest(Vec a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 // y * 2^n for integral n in [-126, 127]: n goes straight into the exponent bits.
 inline Vec times_pow2(Vec y, Vec n) {
@@ -140,6 +156,8 @@ inline Vec fnmadd(Vec a, Vec b, Vec c) { return std::fma(-a, b, c); }
 inline Vec select(Mask m, Vec if_live, Vec otherwise) { return m ? if_live : otherwise; }
 inline float reduce_add(Vec a) { return a; }
 inline float reduce_max(Vec a) { return a; }
+inline Vec keep_positive(Vec d, Vec y) { return y > 0.0f ? d : 0.0f; }
+inline Vec sum_lanes(const Vec* v) { return v[0]; }
 inline Vec round_nearest(Vec a) { return std::nearbyint(a); }
 inline Vec times_pow2(Vec y, Vec n) { return std::ldexp(y, static_cast<int>(n)); }
 

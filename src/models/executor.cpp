@@ -309,9 +309,10 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   const size_t n_expert_cols = static_cast<size_t>(bank) * h1;
   MatrixView dz = view(w.dz, R, N);
 
-  // Gradient accumulators for the tower inputs (several tasks may share one).
+  // Gradient accumulators for the tower inputs (several tasks may share one). With gates, the towers read
+  // the mixtures and gate_mix_backward overwrites the experts' gradient (ReLU backward included).
   if (n_gate > 0) kernels::zero(view(w.dmix, R, static_cast<size_t>(n_gate) * H));
-  kernels::zero(d_expert_out(w));
+  else kernels::zero(d_expert_out(w));
 
   // 1. Towers, last layer first.
   MatrixView dout = view(w.dout, R, T);
@@ -367,7 +368,7 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   for (size_t l = s.expert_units.size(); l-- > 1;) {
     const size_t in = s.expert_units[l - 1], out = s.expert_units[l];
     MatrixView d = view(w.dhid[l], R, bank * out);
-    kernels::relu_backward(d, view(w.hid[l], R, bank * out));
+    if (n_gate == 0 || l + 1 < s.expert_units.size()) kernels::relu_backward(d, view(w.hid[l], R, bank * out));
     const MatrixView prev = l == 1 ? z.block_cols(0, n_expert_cols) : view(w.hid[l - 1], R, bank * in);
     MatrixView dprev = l == 1 ? dz.block_cols(0, n_expert_cols) : view(w.dhid[l - 1], R, bank * in);
     MatrixView wt = view(w.wt, out, in);
@@ -380,8 +381,10 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
     kernels::col_sum_add(d, grads + off.expert_b[l]);
   }
 
-  // 4. First layer: ReLU mask on the expert block, then the weight gradient of the fused GEMM.
-  kernels::relu_backward(dz.block_cols(0, n_expert_cols), z.block_cols(0, n_expert_cols));
+  // 4. First layer: ReLU mask on the expert block (done by gate_mix_backward when the gates read this layer),
+  // then the weight gradient of the fused GEMM.
+  if (n_gate == 0 || s.expert_units.size() > 1)
+    kernels::relu_backward(dz.block_cols(0, n_expert_cols), z.block_cols(0, n_expert_cols));
   const float* a = embedding ? w.xin.data() : (batch.dense ? batch.dense + w.r0 * n_dense : nullptr);
   const size_t lda = embedding ? din : n_dense;
   kernels::linear_wgrad(ConstMatrixView{a, R, din, lda}, dz, grads + off.first_w, N);

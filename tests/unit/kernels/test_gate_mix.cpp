@@ -1,4 +1,6 @@
-// The fused gate softmax + mixture (vectorised exp, 16-lane chunks) against the unfused double reference.
+// The fused gate softmax + mixture (vectorised exp, kLanes-wide chunks) against the unfused double reference.
+// The backward overwrites d experts (the dex0 garbage it starts from must not survive) and applies the ReLU's
+// backward; random experts are half negative, so both sides of the mask are covered.
 #include <gtest/gtest.h>
 
 #include "kernels/gate_mix.h"
@@ -17,7 +19,8 @@ struct Case {
   int gates, bank, h;
 };
 // Banks and widths below, at and above one 16-lane vector.
-const Case kCases[] = {{1, 2, 8, 16}, {13, 2, 8, 16}, {5, 1, 3, 5}, {4, 3, 20, 33}, {7, 8, 64, 16}, {3, 2, 16, 32}, {2, 1, 1, 7}};
+const Case kCases[] = {{1, 2, 8, 16}, {13, 2, 8, 16}, {5, 1, 3, 5},   {4, 3, 20, 33}, {7, 8, 64, 16},
+                        {3, 2, 16, 32}, {2, 1, 1, 7},  {6, 2, 4, 8},  {3, 3, 12, 24}, {2, 2, 8, 40}};
 
 TEST(GateMix, ForwardMatchesReference) {
   for (const Case& c : kCases) {
