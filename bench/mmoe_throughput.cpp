@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -137,38 +138,68 @@ int main(int argc, char** argv) {
                            y.data() + i * B * static_cast<size_t>(a.tasks), nullptr};
   };
 
-  for (int nt : a.threads) {
-    mmoe::Model model(spec);
-    model.init(1);
-    const char* fmt_head = "{\"mode\":\"%s\",\"label\":\"%s\",\"arch\":\"%s\",\"d\":%d,\"experts\":%d,\"units\":%d,"
-                           "\"tower\":%d,\"tasks\":%d,\"threads\":%d,\"params\":%zu,";
-    if (a.mode == "train") {
-      for (int b : a.batches) {
-        const size_t B = static_cast<size_t>(b);
-        mmoe::Executor exec(model, B, nt);
-        mmoe::Optimizer opt(model, mmoe::OptimConfig{});
-        const size_t nb = n_rows / B;
-        size_t i = 0;
-        auto step = [&] {
-          exec.forward_backward(batch_at(i, B), opt.fused_update(model, opt.config().lr));  // as the trainer does
-          i = (i + 1) % nb;
+  const char* fmt_head = "{\"mode\":\"%s\",\"label\":\"%s\",\"arch\":\"%s\",\"d\":%d,\"experts\":%d,\"units\":%d,"
+                         "\"tower\":%d,\"tasks\":%d,\"threads\":%d,\"params\":%zu,";
+  if (a.mode == "train") {
+    // Per batch size, one model, executor and optimizer per thread count, with their timing windows interleaved
+    // (1 thread, 2 threads, 1 thread, ...): this host's speed drifts over seconds, and a 2T / 1T ratio of
+    // windows taken a minute apart (all 1-thread batches first, as before) measured the drift as much as the
+    // threads.
+    struct Run {
+      explicit Run(const mmoe::ModelSpec& s, size_t B, int nt) : model(s), exec((model.init(1), model), B, nt), opt(model, {}) {}
+      mmoe::Model model;
+      mmoe::Executor exec;
+      mmoe::Optimizer opt;
+      size_t next = 0;
+      std::vector<double> per, cpu;
+    };
+    for (int b : a.batches) {
+      const size_t B = static_cast<size_t>(b);
+      const size_t nb = n_rows / B;
+      std::vector<std::unique_ptr<Run>> runs;
+      for (int nt : a.threads) runs.push_back(std::make_unique<Run>(spec, B, nt));
+      auto step_of = [&](Run& r) {
+        return [&r, &batch_at, B, nb] {
+          r.exec.forward_backward(batch_at(r.next, B), r.opt.fused_update(r.model, r.opt.config().lr));  // as the trainer does
+          r.next = (r.next + 1) % nb;
         };
+      };
+      for (auto& r : runs) {
+        auto step = step_of(*r);
         const auto warm_start = Clock::now();
         for (int w = 0; w < a.warmup || std::chrono::duration<double>(Clock::now() - warm_start).count() < a.warmup_time;
              ++w)
           step();
-        std::vector<double> cpu;
-        const std::vector<double> per = windows(step, a.min_time, a.repeats, &cpu);
-        const double med = median(per), best = *std::min_element(per.begin(), per.end());
-        std::printf(fmt_head, "train", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks, nt,
-                    model.n_params());
+      }
+      for (int rep = 0; rep < a.repeats; ++rep)
+        for (auto& r : runs) {
+          std::vector<double> cpu;
+          const std::vector<double> per = windows(step_of(*r), a.min_time, 1, &cpu);
+          r->per.push_back(per[0]);
+          r->cpu.push_back(cpu[0]);
+        }
+      for (size_t k = 0; k < runs.size(); ++k) {
+        const Run& r = *runs[k];
+        const double med = median(r.per), best = *std::min_element(r.per.begin(), r.per.end());
+        std::printf(fmt_head, "train", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks,
+                    a.threads[k], r.model.n_params());
         std::printf("\"batch\":%d,\"samples_per_s_median\":%.1f,\"samples_per_s_best\":%.1f,\"us_per_step_median\":%.3f,"
                     "\"cpu_us_per_step_min\":%.3f}\n",
                     b, static_cast<double>(B) / med, static_cast<double>(B) / best, med * 1e6,
-                    *std::min_element(cpu.begin(), cpu.end()) * 1e6);
+                    *std::min_element(r.cpu.begin(), r.cpu.end()) * 1e6);
         std::fflush(stdout);
       }
-    } else if (a.mode == "infer") {
+    }
+    return 0;
+  }
+  if (a.mode != "infer") {
+    std::fprintf(stderr, "usage: mmoe_throughput train|infer [--arch mmoe|omoe|sb] [--d N] ...\n");
+    return 2;
+  }
+  for (int nt : a.threads) {  // infer
+    mmoe::Model model(spec);
+    model.init(1);
+    {
       const size_t IB = static_cast<size_t>(a.infer_batch);
       std::vector<float> out(IB * static_cast<size_t>(a.tasks));
       double p50 = 0, p99 = 0;
@@ -196,9 +227,6 @@ int main(int argc, char** argv) {
                   "\"infer_samples_per_s_median\":%.1f}\n",
                   p50 * 1e6, p99 * 1e6, a.infer_batch, static_cast<double>(IB) / median(per));
       std::fflush(stdout);
-    } else {
-      std::fprintf(stderr, "usage: mmoe_throughput train|infer [--arch mmoe|omoe|sb] [--d N] ...\n");
-      return 2;
     }
   }
   return 0;

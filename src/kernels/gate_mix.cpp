@@ -129,6 +129,22 @@ void dx_block(const float* p, int bank, int n_gate, const float* dm, int h, cons
 }
 
 
+// d logits from kLanes experts' partial dot products at a time: store_dp takes group e0's d p (kept in ds
+// for now) and adds its share of sum_e p_e d p_e to dot; finish_dlogits turns ds into d logit_e = p_e (d p_e - sum).
+inline void store_dp(const v::Vec* part, const float* p, int bank, int e0, float* ds, v::Vec& dot) {
+  const size_t n = left(bank, e0);
+  const v::Vec dp = v::sum_lanes(part);  // lanes past the bank are 0
+  dot = v::fmadd(v::load_n(p + e0, n), dp, dot);
+  v::store_n(ds + e0, n, dp);
+}
+inline void finish_dlogits(const float* p, int bank, v::Vec dot, float* ds) {
+  const v::Vec total = v::set1(v::reduce_add(dot));
+  for (int e0 = 0; e0 < bank; e0 += kL) {
+    const size_t n = left(bank, e0);
+    v::store_n(ds + e0, n, v::mul(v::load_n(p + e0, n), v::sub(v::load_n(ds + e0, n), total)));
+  }
+}
+
 // The backward of one row when h is a whole number of vectors, at most 4 (16 units is the paper's and the
 // census presets' shape): one function, so the d mix vectors and the kLanes dot products stay in registers.
 template <int NV>
@@ -153,15 +169,9 @@ void backward_row(const float* dmr, const float* pr, const float* ex, int n_gate
 #pragma GCC unroll 4
         for (int k = 0; k < NV; ++k) part[j] = v::fmadd(d[k], v::load(x + k * kL), part[j]);
       }
-      const v::Vec dp = v::sum_lanes(part);  // lanes past the bank are 0
-      dot = v::fmadd(v::load_n(p + e0, n), dp, dot);
-      v::store_n(ds + e0, n, dp);  // d p for now; turned into d logits below
+      store_dp(part, p, bank, e0, ds, dot);
     }
-    const v::Vec total = v::set1(v::reduce_add(dot));
-    for (int e0 = 0; e0 < bank; e0 += kL) {
-      const size_t n = left(bank, e0);
-      v::store_n(ds + e0, n, v::mul(v::load_n(p + e0, n), v::sub(v::load_n(ds + e0, n), total)));
-    }
+    finish_dlogits(p, bank, dot, ds);
   }
   for (int e = 0; e < bank; ++e) {
     const float* x = ex + static_cast<size_t>(e) * h;
@@ -229,15 +239,9 @@ void gate_mix_backward(ConstMatrixView dmix, ConstMatrixView probs, ConstMatrixV
           kDot[b.tail < v::kLanes][b.nv - 1](dm + u, ex + static_cast<size_t>(e0) * hs + static_cast<size_t>(u), hs,
                                               std::min(n, v::kLanes), b.tail, part);
         }
-        const v::Vec dp = v::sum_lanes(part);  // lanes past the bank are 0
-        dot = v::fmadd(v::load_n(p + e0, n), dp, dot);
-        v::store_n(ds + e0, n, dp);  // d p for now; turned into d logits below
+        store_dp(part, p, bank, e0, ds, dot);
       }
-      const v::Vec total = v::set1(v::reduce_add(dot));
-      for (int e0 = 0; e0 < bank; e0 += kL) {
-        const size_t n = left(bank, e0);
-        v::store_n(ds + e0, n, v::mul(v::load_n(p + e0, n), v::sub(v::load_n(ds + e0, n), total)));
-      }
+      finish_dlogits(p, bank, dot, ds);
     }
     const float* pr = probs.row(i);
     const float* dmr = dmix.row(i);
