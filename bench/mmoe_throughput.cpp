@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     // windows taken a minute apart (all 1-thread batches first, as before) measured the drift as much as the
     // threads.
     struct Run {
-      explicit Run(const mmoe::ModelSpec& s, size_t B, int nt) : model(s), exec((model.init(1), model), B, nt), opt(model, {}) {}
+      Run(const mmoe::ModelSpec& s, size_t B, int nt) : model(s), exec(model, B, nt), opt(model, {}) { model.init(1); }
       mmoe::Model model;
       mmoe::Executor exec;
       mmoe::Optimizer opt;
@@ -199,35 +199,33 @@ int main(int argc, char** argv) {
   for (int nt : a.threads) {  // infer
     mmoe::Model model(spec);
     model.init(1);
+    const size_t IB = static_cast<size_t>(a.infer_batch);
+    std::vector<float> out(IB * static_cast<size_t>(a.tasks));
+    double p50 = 0, p99 = 0;
     {
-      const size_t IB = static_cast<size_t>(a.infer_batch);
-      std::vector<float> out(IB * static_cast<size_t>(a.tasks));
-      double p50 = 0, p99 = 0;
-      {
-        mmoe::Executor exec(model, 1, nt);
-        const mmoe::BatchView one = batch_at(0, 1);
-        for (int w = 0; w < 200; ++w) exec.predict(one, out.data());
-        std::vector<double> lat(static_cast<size_t>(a.lat_calls));
-        for (double& l : lat) {
-          const auto t0 = Clock::now();
-          exec.predict(one, out.data());
-          l = std::chrono::duration<double>(Clock::now() - t0).count();
-        }
-        std::sort(lat.begin(), lat.end());
-        p50 = lat[lat.size() / 2];
-        p99 = lat[std::min(lat.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(lat.size()) + 0.999) - 1)];
+      mmoe::Executor exec(model, 1, nt);
+      const mmoe::BatchView one = batch_at(0, 1);
+      for (int w = 0; w < 200; ++w) exec.predict(one, out.data());
+      std::vector<double> lat(static_cast<size_t>(a.lat_calls));
+      for (double& l : lat) {
+        const auto t0 = Clock::now();
+        exec.predict(one, out.data());
+        l = std::chrono::duration<double>(Clock::now() - t0).count();
       }
-      mmoe::Executor exec(model, IB, nt);
-      const mmoe::BatchView big = batch_at(0, IB);
-      for (int w = 0; w < 5; ++w) exec.predict(big, out.data());
-      const std::vector<double> per = windows([&] { exec.predict(big, out.data()); }, a.min_time, a.repeats);
-      std::printf(fmt_head, "infer", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks, nt,
-                  model.n_params());
-      std::printf("\"latency_b1_p50_us\":%.3f,\"latency_b1_p99_us\":%.3f,\"infer_batch\":%d,"
-                  "\"infer_samples_per_s_median\":%.1f}\n",
-                  p50 * 1e6, p99 * 1e6, a.infer_batch, static_cast<double>(IB) / median(per));
-      std::fflush(stdout);
+      std::sort(lat.begin(), lat.end());
+      p50 = lat[lat.size() / 2];
+      p99 = lat[std::min(lat.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(lat.size()) + 0.999) - 1)];
     }
+    mmoe::Executor exec(model, IB, nt);
+    const mmoe::BatchView big = batch_at(0, IB);
+    for (int w = 0; w < 5; ++w) exec.predict(big, out.data());
+    const std::vector<double> per = windows([&] { exec.predict(big, out.data()); }, a.min_time, a.repeats);
+    std::printf(fmt_head, "infer", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks, nt,
+                model.n_params());
+    std::printf("\"latency_b1_p50_us\":%.3f,\"latency_b1_p99_us\":%.3f,\"infer_batch\":%d,"
+                "\"infer_samples_per_s_median\":%.1f}\n",
+                p50 * 1e6, p99 * 1e6, a.infer_batch, static_cast<double>(IB) / median(per));
+    std::fflush(stdout);
   }
   return 0;
 }

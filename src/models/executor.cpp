@@ -310,9 +310,14 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   MatrixView dz = view(w.dz, R, N);
 
   // Gradient accumulators for the tower inputs (several tasks may share one). With gates, the towers read
-  // the mixtures and gate_mix_backward overwrites the experts' gradient (ReLU backward included).
+  // the mixtures and gate_mix_backward overwrites the experts' gradient, their last layer's ReLU backward
+  // included: that layer's relu_backward below is skipped then.
   if (n_gate > 0) kernels::zero(view(w.dmix, R, static_cast<size_t>(n_gate) * H));
   else kernels::zero(d_expert_out(w));
+  const size_t last_expert_layer = s.expert_units.size() - 1;
+  auto expert_relu_backward = [&](size_t l, MatrixView d, ConstMatrixView y) {
+    if (n_gate == 0 || l != last_expert_layer) kernels::relu_backward(d, y);
+  };
 
   // 1. Towers, last layer first.
   MatrixView dout = view(w.dout, R, T);
@@ -368,7 +373,7 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   for (size_t l = s.expert_units.size(); l-- > 1;) {
     const size_t in = s.expert_units[l - 1], out = s.expert_units[l];
     MatrixView d = view(w.dhid[l], R, bank * out);
-    if (n_gate == 0 || l + 1 < s.expert_units.size()) kernels::relu_backward(d, view(w.hid[l], R, bank * out));
+    expert_relu_backward(l, d, view(w.hid[l], R, bank * out));
     const MatrixView prev = l == 1 ? z.block_cols(0, n_expert_cols) : view(w.hid[l - 1], R, bank * in);
     MatrixView dprev = l == 1 ? dz.block_cols(0, n_expert_cols) : view(w.dhid[l - 1], R, bank * in);
     MatrixView wt = view(w.wt, out, in);
@@ -381,10 +386,8 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
     kernels::col_sum_add(d, grads + off.expert_b[l]);
   }
 
-  // 4. First layer: ReLU mask on the expert block (done by gate_mix_backward when the gates read this layer),
-  // then the weight gradient of the fused GEMM.
-  if (n_gate == 0 || s.expert_units.size() > 1)
-    kernels::relu_backward(dz.block_cols(0, n_expert_cols), z.block_cols(0, n_expert_cols));
+  // 4. First layer: ReLU mask on the expert block, then the weight gradient of the fused GEMM.
+  expert_relu_backward(0, dz.block_cols(0, n_expert_cols), z.block_cols(0, n_expert_cols));
   const float* a = embedding ? w.xin.data() : (batch.dense ? batch.dense + w.r0 * n_dense : nullptr);
   const size_t lda = embedding ? din : n_dense;
   kernels::linear_wgrad(ConstMatrixView{a, R, din, lda}, dz, grads + off.first_w, N);
