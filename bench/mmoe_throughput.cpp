@@ -4,12 +4,19 @@
 //   mmoe_throughput train --arch mmoe --d 100 --experts 8 --units 16 --tower 8 --tasks 2
 //       --batches 1,32,256,1024,4096 --threads 1,2 --min-time 0.2 --repeats 5
 //   mmoe_throughput infer --arch mmoe --d 100 ... --threads 1      # batch-1 latency + batch-4096 throughput
+//   mmoe_throughput threads --arch mmoe --d 100 ... --batches 256,1024,4096 --pairs 11 --min-time 0.08
 //
 // train: a step is Executor::forward_backward (BCE on random 0/1 labels, like the peer) + one Adam step,
 // over consecutive batches of a random N(0,1) input with 4 x max(batch) rows (the peer's n_rows). Warm-up
 // steps first, then `repeats` windows of >= min_time seconds each; samples/s = batch / median step time.
 // infer: Executor::predict; latency of single-row calls (p50/p99 over --lat-calls calls) and the throughput
-// of batch --infer-batch (median window). One JSON object per measurement goes to stdout.
+// of batch --infer-batch (median window).
+// threads: the 2-thread speed-up, measured in rounds of three back-to-back windows (their order rotating from
+// round to round): one thread, two threads, and two independent 1-thread trainers (own model, executor and
+// optimizer each) on half a batch each, in two threads of this process. The third is what this machine gives
+// two threads that share nothing at that moment: on a shared VM the two vCPUs' speed and the cost of moving a
+// cache line between them change from second to second, so ratios are taken within a round and their
+// median over the rounds is reported. One JSON object per measurement goes to stdout.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +24,7 @@
 #include <ctime>
 #include <memory>
 #include <random>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -114,6 +122,19 @@ std::vector<double> windows(Fn&& fn, double min_time, int repeats, std::vector<d
   return per;
 }
 
+// A model, executor and Adam optimizer for one thread count, stepping through `n_batches` batches of B rows.
+struct Run {
+  Run(const mmoe::ModelSpec& s, size_t batch, int nt) : model(s), exec(model, batch, nt), opt(model, {}), B(batch) {
+    model.init(1);
+  }
+  mmoe::Model model;
+  mmoe::Executor exec;
+  mmoe::Optimizer opt;
+  size_t B;
+  size_t next = 0;
+  std::vector<double> per, cpu;
+};
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -145,14 +166,6 @@ int main(int argc, char** argv) {
     // (1 thread, 2 threads, 1 thread, ...): this host's speed drifts over seconds, and a 2T / 1T ratio of
     // windows taken a minute apart (all 1-thread batches first, as before) measured the drift as much as the
     // threads.
-    struct Run {
-      Run(const mmoe::ModelSpec& s, size_t B, int nt) : model(s), exec(model, B, nt), opt(model, {}) { model.init(1); }
-      mmoe::Model model;
-      mmoe::Executor exec;
-      mmoe::Optimizer opt;
-      size_t next = 0;
-      std::vector<double> per, cpu;
-    };
     for (int b : a.batches) {
       const size_t B = static_cast<size_t>(b);
       const size_t nb = n_rows / B;
@@ -192,8 +205,71 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (a.mode == "threads") {
+    auto step = [&](Run& r) {
+      r.exec.forward_backward(batch_at(r.next, r.B), r.opt.fused_update(r.model, r.opt.config().lr));
+      r.next = (r.next + 1) % (n_rows / r.B);
+    };
+    for (int b : a.batches) {
+      const size_t B = static_cast<size_t>(b);
+      if (B < 2) continue;
+      Run one(spec, B, 1), two(spec, B, 2), half_a(spec, B / 2, 1), half_b(spec, B - B / 2, 1);
+      // One window of `single` (samples/s), or of the private pair: both trainers step until the deadline.
+      auto window = [&](Run& r) {
+        const auto t0 = Clock::now();
+        int64_t it = 0;
+        double el = 0.0;
+        do {
+          step(r);
+          ++it;
+          el = std::chrono::duration<double>(Clock::now() - t0).count();
+        } while (el < a.min_time || it < 3);
+        return static_cast<double>(it) * static_cast<double>(r.B) / el;
+      };
+      auto pair_window = [&] {
+        const auto t0 = Clock::now();
+        const auto deadline = t0 + std::chrono::duration<double>(a.min_time);
+        int64_t it_b = 0;
+        std::thread other([&] {
+          while (Clock::now() < deadline) step(half_b), ++it_b;
+        });
+        int64_t it_a = 0;
+        while (Clock::now() < deadline) step(half_a), ++it_a;
+        other.join();
+        const double el = std::chrono::duration<double>(Clock::now() - t0).count();
+        return (static_cast<double>(it_a) * static_cast<double>(half_a.B) + static_cast<double>(it_b) * static_cast<double>(half_b.B)) / el;
+      };
+      for (Run* r : {&one, &two}) window(*r);  // warm-up: caches, page faults, the worker pool's first wake-up
+      pair_window();
+      std::vector<double> r1, r2, rp;
+      for (int round = 0; round < a.repeats; ++round)
+        for (int k = 0; k < 3; ++k) switch ((round + k) % 3) {
+            case 0: r1.push_back(window(one)); break;
+            case 1: r2.push_back(window(two)); break;
+            default: rp.push_back(pair_window()); break;
+          }
+      std::vector<double> shared_over_one, private_over_one, shared_over_private;
+      for (size_t i = 0; i < r1.size(); ++i) {
+        shared_over_one.push_back(r2[i] / r1[i]);
+        private_over_one.push_back(rp[i] / r1[i]);
+        shared_over_private.push_back(r2[i] / rp[i]);
+      }
+      std::printf(fmt_head, "threads", a.label.c_str(), a.arch.c_str(), a.d, a.experts, a.units, a.tower, a.tasks, 2,
+                  one.model.n_params());
+      std::printf("\"batch\":%d,\"rounds\":%d,\"window_s\":%.3f,\"one_thread_samples_per_s_median\":%.1f,"
+                  "\"two_threads_samples_per_s_median\":%.1f,\"private_pair_samples_per_s_median\":%.1f,"
+                  "\"speedup_median\":%.3f,\"speedup_min\":%.3f,\"speedup_max\":%.3f,"
+                  "\"private_pair_speedup_median\":%.3f,\"shared_over_private_median\":%.3f}\n",
+                  b, a.repeats, a.min_time, median(r1), median(r2), median(rp), median(shared_over_one),
+                  *std::min_element(shared_over_one.begin(), shared_over_one.end()),
+                  *std::max_element(shared_over_one.begin(), shared_over_one.end()), median(private_over_one),
+                  median(shared_over_private));
+      std::fflush(stdout);
+    }
+    return 0;
+  }
   if (a.mode != "infer") {
-    std::fprintf(stderr, "usage: mmoe_throughput train|infer [--arch mmoe|omoe|sb] [--d N] ...\n");
+    std::fprintf(stderr, "usage: mmoe_throughput train|infer|threads [--arch mmoe|omoe|sb] [--d N] ...\n");
     return 2;
   }
   for (int nt : a.threads) {  // infer

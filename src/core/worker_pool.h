@@ -1,11 +1,14 @@
-// WorkerPool: a fixed team of threads for the executor's batch split, with a short spin before sleeping.
+// WorkerPool: a fixed team of threads for the executor's batch split, with a short spin and a yield phase
+// before sleeping.
 //
 // Why not OpenMP: libgomp either spins for milliseconds after a parallel region (its default and "active"
 // policies; on a shared machine the spinning thread keeps its partner off the CPU for a whole scheduler slice,
 // measured at 18-24 ms per step instead of 0.25 ms) or goes straight to a futex sleep ("passive"; a wake-up
 // then costs tens of microseconds, more than a whole batch-32 step). A training step leaves only a few
 // microseconds between two parallel sections (staging, the finite check, Adam), so workers here spin for a
-// bounded time (kSpin, 100 us) and then sleep on the atomic (a futex), which caps the cost on a busy machine.
+// bounded time (kSpin, 100 us), then yield the CPU in a loop for up to 3 ms (kYield: a sleeping vCPU is slow
+// to wake, worker_pool.cpp says how slow) and only then sleep on the atomic (a futex): a bounded cost on a
+// busy machine, where yielding lets the partner run.
 //
 // run() and barrier() allocate nothing: the task is a plain function pointer and a context pointer.
 #pragma once
