@@ -6,6 +6,7 @@
 #   PEER=/path/torch_mmoe.py     # default ../shared/peers/torch_mmoe.py next to the repository
 #   PEER_CORETYPE=Zen            # the peer's OpenBLAS kernels (default: SkylakeX with AVX-512, else Haswell)
 #   MIN_TIME=0.15 REPEATS=3      # timing windows per measurement (seconds, count), for mmoe and the peer
+#   PAIRS=11                     # rounds of the paired 1-thread / 2-thread / private-pair windows (part 3)
 #
 # Parts (all results go to $OUT as JSON lines, then bench/report.py prints the tables):
 #   1. training throughput (forward + backward + Adam), Shared-Bottom / OMoE / MMoE, batch 1..4096, on the
@@ -13,7 +14,8 @@
 #      (d=512, 8x256, towers 64): mmoe (bench/mmoe_throughput, 2 threads) and the peer's `throughput` mode,
 #      naive and batched, as installed and with OPENBLAS_CORETYPE=$PEER_CORETYPE --threads 1 (its fastest setting)
 #   2. inference: batch-1 latency p50/p99 (1 thread) and batch-4096 throughput (2 threads)
-#   3. scaling: experts 4..64 and tasks 2..8 at batch 1024; 1 vs 2 threads at every batch (paper config);
+#   3. scaling: experts 4..64 and tasks 2..8 at batch 1024; 1 vs 2 threads at every batch (paper config),
+#      and at batch 256-4096 in paired rounds against two private 1-thread trainers (mmoe_throughput threads);
 #      and the GEMM ceiling of an MMoE step on this machine (bench/gemm_ceiling), for each config
 #   4. end to end: census Group 1 epoch (MMoE 8x16, batch 256, median of 3) and `mmoe predict` on the census test file;
 #      `mmoe train` on a 200,000-row synthetic CSV (5 epochs, batch 256) against the peer's synthetic mode
@@ -90,6 +92,14 @@ for cfg in "${CONFIGS[@]}"; do
         --repeats "$REPEATS" --lat-calls 5000 >>"$OUT/mmoe.jsonl"
     fi
   done
+done
+
+# ---- 2b: 1 thread against 2 on the paper config, in paired rounds (mmoe_throughput threads: 1T, 2T and two
+# private 1-thread trainers, order rotating; this host's 2-thread speed changes from second to second) --------
+for arch in sb omoe mmoe; do
+  log "mmoe threads paper $arch"
+  "$TP" threads --label paper --arch "$arch" --d 100 --experts 8 --units 16 --tower 8 --tasks 2 \
+    --batches 256,1024,4096 --repeats "${PAIRS:-11}" --min-time 0.08 >>"$OUT/mmoe.jsonl"
 done
 
 # ---- 3: scaling (mmoe only; the peer has no task-count option) -----------------------------------------
