@@ -1,6 +1,8 @@
 // WorkerPool: every thread index runs exactly once per run, barriers separate phases, smaller runs on a
 // larger team leave the extra workers out, and workers asleep on the futex wake up.
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -45,17 +47,30 @@ TEST(WorkerPool, BarrierSeparatesPhases) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
-TEST(WorkerPool, IdleGapsLongerThanTheSpinStillWakeTheWorkers) {
+// A wait passes three phases (pause-spin to 100 us, yield to 3 ms, then a futex sleep): gaps of 50 us, 1 ms
+// and 10 ms between runs and before a barrier end each of them, and every wake-up must still be seen.
+TEST(WorkerPool, WaitsEndingInTheSpinTheYieldOrTheSleepAllWake) {
   WorkerPool pool(2);
   int sum = 0;
-  for (int run = 0; run < 5; ++run) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the worker goes to sleep on the futex
-    int parts[2] = {0, 0};
-    auto fn = [&](size_t t) { parts[t] = static_cast<int>(t) + 1; };
-    pool.run(2, fn);
-    sum += parts[0] + parts[1];
+  int crossed = 0;
+  for (const auto gap : {std::chrono::microseconds(50), std::chrono::microseconds(1000), std::chrono::microseconds(10000)}) {
+    for (int run = 0; run < 3; ++run) {
+      std::this_thread::sleep_for(gap);  // the worker waits for the next run this long
+      int parts[2] = {0, 0};
+      std::atomic<int> before{0};
+      auto fn = [&](size_t t) {
+        if (t == 1) std::this_thread::sleep_for(gap);  // thread 0 waits this long at the barrier
+        parts[t] = static_cast<int>(t) + 1;
+        before.fetch_add(1);
+        pool.barrier();
+        if (t == 0 && before.load() == 2) ++crossed;
+      };
+      pool.run(2, fn);
+      sum += parts[0] + parts[1];
+    }
   }
-  EXPECT_EQ(sum, 15);
+  EXPECT_EQ(sum, 27);
+  EXPECT_EQ(crossed, 9);
 }
 
 }  // namespace
