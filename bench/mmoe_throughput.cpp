@@ -4,7 +4,7 @@
 //   mmoe_throughput train --arch mmoe --d 100 --experts 8 --units 16 --tower 8 --tasks 2
 //       --batches 1,32,256,1024,4096 --threads 1,2 --min-time 0.2 --repeats 5
 //   mmoe_throughput infer --arch mmoe --d 100 ... --threads 1      # batch-1 latency + batch-4096 throughput
-//   mmoe_throughput threads --arch mmoe --d 100 ... --batches 256,1024,4096 --pairs 11 --min-time 0.08
+//   mmoe_throughput threads --arch mmoe --d 100 ... --batches 256,1024,4096 --repeats 11 --min-time 0.08
 //
 // train: a step is Executor::forward_backward (BCE on random 0/1 labels, like the peer) + one Adam step,
 // over consecutive batches of a random N(0,1) input with 4 x max(batch) rows (the peer's n_rows). Warm-up
@@ -122,7 +122,7 @@ std::vector<double> windows(Fn&& fn, double min_time, int repeats, std::vector<d
   return per;
 }
 
-// A model, executor and Adam optimizer for one thread count, stepping through `n_batches` batches of B rows.
+// A model, executor and Adam optimizer for one thread count and batch size B; `next` is its next batch.
 struct Run {
   Run(const mmoe::ModelSpec& s, size_t batch, int nt) : model(s), exec(model, batch, nt), opt(model, {}), B(batch) {
     model.init(1);
@@ -159,6 +159,11 @@ int main(int argc, char** argv) {
                            y.data() + i * B * static_cast<size_t>(a.tasks), nullptr};
   };
 
+  // One training step as the trainer does it: forward + backward with the Adam update fused in.
+  auto step = [&](Run& r) {
+    r.exec.forward_backward(batch_at(r.next, r.B), r.opt.fused_update(r.model, r.opt.config().lr));
+    r.next = (r.next + 1) % (n_rows / r.B);
+  };
   const char* fmt_head = "{\"mode\":\"%s\",\"label\":\"%s\",\"arch\":\"%s\",\"d\":%d,\"experts\":%d,\"units\":%d,"
                          "\"tower\":%d,\"tasks\":%d,\"threads\":%d,\"params\":%zu,";
   if (a.mode == "train") {
@@ -168,26 +173,18 @@ int main(int argc, char** argv) {
     // threads.
     for (int b : a.batches) {
       const size_t B = static_cast<size_t>(b);
-      const size_t nb = n_rows / B;
       std::vector<std::unique_ptr<Run>> runs;
       for (int nt : a.threads) runs.push_back(std::make_unique<Run>(spec, B, nt));
-      auto step_of = [&](Run& r) {
-        return [&r, &batch_at, B, nb] {
-          r.exec.forward_backward(batch_at(r.next, B), r.opt.fused_update(r.model, r.opt.config().lr));  // as the trainer does
-          r.next = (r.next + 1) % nb;
-        };
-      };
       for (auto& r : runs) {
-        auto step = step_of(*r);
         const auto warm_start = Clock::now();
         for (int w = 0; w < a.warmup || std::chrono::duration<double>(Clock::now() - warm_start).count() < a.warmup_time;
              ++w)
-          step();
+          step(*r);
       }
       for (int rep = 0; rep < a.repeats; ++rep)
         for (auto& r : runs) {
           std::vector<double> cpu;
-          const std::vector<double> per = windows(step_of(*r), a.min_time, 1, &cpu);
+          const std::vector<double> per = windows([&] { step(*r); }, a.min_time, 1, &cpu);
           r->per.push_back(per[0]);
           r->cpu.push_back(cpu[0]);
         }
@@ -206,35 +203,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.mode == "threads") {
-    auto step = [&](Run& r) {
-      r.exec.forward_backward(batch_at(r.next, r.B), r.opt.fused_update(r.model, r.opt.config().lr));
-      r.next = (r.next + 1) % (n_rows / r.B);
-    };
     for (int b : a.batches) {
       const size_t B = static_cast<size_t>(b);
       if (B < 2) continue;
       Run one(spec, B, 1), two(spec, B, 2), half_a(spec, B / 2, 1), half_b(spec, B - B / 2, 1);
-      // One window of `single` (samples/s), or of the private pair: both trainers step until the deadline.
-      auto window = [&](Run& r) {
-        const auto t0 = Clock::now();
-        int64_t it = 0;
-        double el = 0.0;
-        do {
-          step(r);
-          ++it;
-          el = std::chrono::duration<double>(Clock::now() - t0).count();
-        } while (el < a.min_time || it < 3);
-        return static_cast<double>(it) * static_cast<double>(r.B) / el;
-      };
+      // Samples/s of one window of one run, or of the private pair (both trainers step until the deadline).
+      auto window = [&](Run& r) { return static_cast<double>(r.B) / windows([&] { step(r); }, a.min_time, 1)[0]; };
       auto pair_window = [&] {
         const auto t0 = Clock::now();
         const auto deadline = t0 + std::chrono::duration<double>(a.min_time);
         int64_t it_b = 0;
         std::thread other([&] {
-          while (Clock::now() < deadline) step(half_b), ++it_b;
+          for (; Clock::now() < deadline; ++it_b) step(half_b);
         });
         int64_t it_a = 0;
-        while (Clock::now() < deadline) step(half_a), ++it_a;
+        for (; Clock::now() < deadline; ++it_a) step(half_a);
         other.join();
         const double el = std::chrono::duration<double>(Clock::now() - t0).count();
         return (static_cast<double>(it_a) * static_cast<double>(half_a.B) + static_cast<double>(it_b) * static_cast<double>(half_b.B)) / el;

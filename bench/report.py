@@ -142,8 +142,8 @@ def main():
     table(['model', 'batch', '1 thread', '2 threads', '2T / 1T'], rows)
     paired = {(r['arch'], r['batch']): r for r in mm if r['mode'] == 'threads' and r['label'] == 'paper'}
     if paired:
-        rounds = next(iter(paired.values()))
-        print(f"Paired rounds ({rounds['rounds']} rounds of three {rounds['window_s']:.2f} s windows, order rotating): "
+        first = next(iter(paired.values()))
+        print(f"Paired rounds ({first['rounds']} rounds of three {first['window_s']:.2f} s windows, order rotating): "
               '1 thread, 2 threads, and two independent 1-thread trainers on half a batch each (the private pair: '
               'what the two vCPUs give threads that share nothing at that moment). Ratios are taken within a '
               'round; medians over the rounds, range in brackets.\n')
