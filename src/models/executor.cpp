@@ -61,9 +61,9 @@ struct Executor::Impl {
   std::unique_ptr<detail::WorkerPool> pool;  // the batch split's threads, started once
   std::vector<double> norm;            // (T) label mass of the whole batch
   std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
+  std::vector<int32_t> stale;          // the batch before's: their gradients are cleared during this step
+  std::vector<uint8_t> seen;           // (categories) marks while the touched list is built; all 0 between
   bool update_applied = false;         // the last fused update was applied (everything was finite)
-  std::vector<int64_t> stamp;          // (categories) last batch id that touched a row
-  int64_t batch_id = 0;
   size_t table_offset = 0, table_width = 0;
 
   // Parameter pointers (into model params / a gradient buffer) by offset.
@@ -73,6 +73,18 @@ struct Executor::Impl {
     std::vector<size_t> tower_w, tower_b;
   } off;
 
+  void collect_touched(const BatchView& batch);
+  // Table rows [begin, end) of thread t's categorical columns: the rows only it scatters into and updates.
+  std::pair<size_t, size_t> table_rows(size_t t, size_t nt) const {
+    const size_t jb = n_cat * t / nt, je = n_cat * (t + 1) / nt;
+    const size_t rows = seen.size();
+    return {jb < n_cat ? static_cast<size_t>(cat_offsets[jb]) : rows, je < n_cat ? static_cast<size_t>(cat_offsets[je]) : rows};
+  }
+  // The entries of a sorted row list that fall in [rows.first, rows.second).
+  static std::pair<const int32_t*, const int32_t*> in_range(const std::vector<int32_t>& list, std::pair<size_t, size_t> rows) {
+    const int32_t* first = std::lower_bound(list.data(), list.data() + list.size(), static_cast<int32_t>(rows.first));
+    return {first, std::lower_bound(first, list.data() + list.size(), static_cast<int32_t>(rows.second))};
+  }
   void forward(Workspace& w, const float* params, const BatchView& batch);
   void backward(Workspace& w, const float* params, float* grads, const BatchView& batch);
 
@@ -147,8 +159,9 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     m.off.table = t.offset;
     m.table_offset = t.offset;
     m.table_width = static_cast<size_t>(t.shape[1]);
-    m.stamp.assign(static_cast<size_t>(spec.total_categories()), -1);
-    m.touched.reserve(std::min<size_t>(static_cast<size_t>(spec.total_categories()), max_batch * m.n_cat));
+    m.seen.assign(static_cast<size_t>(spec.total_categories()), 0);
+    m.touched.reserve(std::min<size_t>(m.seen.size(), max_batch * m.n_cat));
+    m.stale.reserve(m.touched.capacity());
   }
   const size_t L = spec.expert_units.size();
   m.off.expert_w.assign(L, 0);
@@ -399,6 +412,46 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   }
 }
 
+// Marks every (column, code) of the batch in `seen`, checking the codes on the way, then lists the marked rows
+// in order. A small table is scanned for its marks, which is cheaper than sorting the list (the sort and the
+// per-entry bookkeeping took 30 us of a census step, serial before the threads start); a large one is sorted.
+void Executor::Impl::collect_touched(const BatchView& batch) {
+  // Restrict: a byte store may alias anything, and without it every mark reloads the loop's operands.
+  const int64_t* __restrict card = spec->cat_cardinality.data();
+  const int64_t* __restrict offsets = cat_offsets.data();
+  uint8_t* __restrict mark = seen.data();
+  bool valid = true;
+  for (size_t i = 0; i < batch.rows && valid; ++i) {
+    const int32_t* __restrict codes = batch.cat + i * n_cat;
+    for (size_t j = 0; j < n_cat; ++j) {
+      const auto code = static_cast<uint64_t>(static_cast<int64_t>(codes[j]));  // negative: huge
+      valid = valid && code < static_cast<uint64_t>(card[j]);
+      mark[valid ? static_cast<size_t>(offsets[j]) + code : 0] = 1;  // row 0 stands in; cleared below
+    }
+  }
+  if (!valid) std::fill(seen.begin(), seen.end(), uint8_t{0});  // as it was: the executor stays usable
+  MMOE_CHECK(valid, "categorical code out of range");
+  std::swap(touched, stale);
+  touched.clear();
+  if (seen.size() <= 4 * batch.rows * n_cat) {
+    for (size_t r = 0; r < seen.size(); ++r)
+      if (seen[r]) {
+        seen[r] = 0;
+        touched.push_back(static_cast<int32_t>(r));
+      }
+    return;
+  }
+  for (size_t i = 0; i < batch.rows; ++i)
+    for (size_t j = 0; j < n_cat; ++j) {
+      const size_t r = static_cast<size_t>(cat_offsets[j] + batch.cat[i * n_cat + j]);
+      if (seen[r]) {
+        seen[r] = 0;
+        touched.push_back(static_cast<int32_t>(r));
+      }
+    }
+  std::sort(touched.begin(), touched.end());
+}
+
 // Thread t's share of a fused update: the dense floats whose gradients it summed, and the table rows of its
 // categorical columns (whose gradients it scattered). Applied only when every thread's losses and gradients
 // are finite, which needs one more barrier.
@@ -406,15 +459,8 @@ void Executor::fused_update(Impl& m, const StepUpdate& update, size_t t, size_t 
   const float* grads = model_.grads().data();
   Workspace& w = m.ws[t];
   const size_t dbegin = dense_floats * t / nt, dend = dense_floats * (t + 1) / nt;
-  size_t row_begin = 0, row_end = 0;  // table rows of this thread's categorical columns
-  if (m.onehot || m.embedding) {
-    const size_t jb = m.n_cat * t / nt, je = m.n_cat * (t + 1) / nt;
-    const size_t rows = static_cast<size_t>(model_.spec().total_categories());
-    row_begin = jb < m.n_cat ? static_cast<size_t>(m.cat_offsets[jb]) : rows;
-    row_end = je < m.n_cat ? static_cast<size_t>(m.cat_offsets[je]) : rows;
-  }
-  const auto first_touched = std::lower_bound(m.touched.begin(), m.touched.end(), static_cast<int32_t>(row_begin));
-  const auto last_touched = std::lower_bound(first_touched, m.touched.end(), static_cast<int32_t>(row_end));
+  const auto [row_begin, row_end] = m.onehot || m.embedding ? m.table_rows(t, nt) : std::pair<size_t, size_t>{0, 0};
+  const auto [first_touched, last_touched] = Impl::in_range(m.touched, {row_begin, row_end});
   // Untouched table rows have zero gradients (cleared when last touched), so the touched ones are all to check.
   w.finite = kernels::all_finite(grads + dbegin, dend - dbegin);
   for (auto r = first_touched; w.finite && r != last_touched; ++r)
@@ -455,26 +501,10 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
   const ModelSpec& s = *m.spec;
   for (size_t k = 0; k < T; ++k) m.norm[k] = kernels::label_mass(batch.labels + k, batch.weights, B, T);
 
-  // Rows of the sparse table this batch touches: their old gradients are cleared, and the optimizer may
-  // update only them.
+  // Rows of the sparse table this batch touches: the optimizer may update only them. The rows the batch
+  // before touched are cleared inside the step, each by the thread that owns it.
   const bool sparse = m.onehot || m.embedding;
-  if (sparse) {
-    float* table_grad = model_.grads().data() + m.table_offset;
-    for (int32_t r : m.touched) std::memset(table_grad + static_cast<size_t>(r) * m.table_width, 0, m.table_width * sizeof(float));
-    m.touched.clear();
-    ++m.batch_id;
-    for (size_t i = 0; i < B; ++i)
-      for (size_t j = 0; j < m.n_cat; ++j) {
-        const int32_t code = batch.cat[i * m.n_cat + j];
-        MMOE_CHECK(code >= 0 && code < s.cat_cardinality[j], "categorical code out of range");
-        const int64_t r = m.cat_offsets[j] + code;
-        if (m.stamp[static_cast<size_t>(r)] != m.batch_id) {
-          m.stamp[static_cast<size_t>(r)] = m.batch_id;
-          m.touched.push_back(static_cast<int32_t>(r));
-        }
-      }
-    std::sort(m.touched.begin(), m.touched.end());
-  }
+  if (sparse) m.collect_touched(batch);
 
   float* params = model_.params().data();
   float* grads = model_.grads().data();
@@ -523,6 +553,9 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
     // (different columns select different table rows, so the ranges never touch the same element).
     if (sparse) {
       float* table_grad = grads + m.table_offset;
+      const auto [first_stale, last_stale] = Impl::in_range(m.stale, m.table_rows(t, static_cast<size_t>(nt)));
+      for (const int32_t* r = first_stale; r != last_stale; ++r)
+        std::memset(table_grad + static_cast<size_t>(*r) * m.table_width, 0, m.table_width * sizeof(float));
       for (size_t u = 0; u < static_cast<size_t>(nt); ++u) {
         const Workspace& src = m.ws[u];
         if (src.rows == 0) continue;

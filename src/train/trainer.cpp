@@ -11,6 +11,7 @@
 #include "mmoe/error.h"
 #include "mmoe/rng.h"
 #include "mmoe/train.h"
+#include "train/batch_stager.h"
 #include "train/divergence.h"
 
 namespace mmoe {
@@ -38,32 +39,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// Copies the listed rows of `data` into preallocated batch buffers.
-struct Stager {
-  std::vector<float> dense, labels, weights;
-  std::vector<int32_t> cat;
-  const Dataset* data = nullptr;
-
-  Stager(const Dataset& d, size_t max_rows) : data(&d) {
-    dense.resize(max_rows * d.n_dense);
-    cat.resize(max_rows * d.n_cat);
-    labels.resize(max_rows * d.n_task);
-    if (!d.weights.empty()) weights.resize(max_rows);
-  }
-
-  BatchView stage(const size_t* rows, size_t n) {
-    const Dataset& d = *data;
-    for (size_t i = 0; i < n; ++i) {
-      const size_t r = rows[i];
-      std::memcpy(dense.data() + i * d.n_dense, d.dense.data() + r * d.n_dense, d.n_dense * sizeof(float));
-      if (d.n_cat) std::memcpy(cat.data() + i * d.n_cat, d.cat.data() + r * d.n_cat, d.n_cat * sizeof(int32_t));
-      std::memcpy(labels.data() + i * d.n_task, d.labels.data() + r * d.n_task, d.n_task * sizeof(float));
-      if (!weights.empty()) weights[i] = d.weights[r];
-    }
-    return BatchView{n, dense.data(), cat.data(), labels.data(), weights.empty() ? nullptr : weights.data()};
-  }
-};
 
 BatchView contiguous(const Dataset& d, size_t begin, size_t n) {
   return BatchView{n, d.dense.data() + begin * d.n_dense, d.cat.data() + begin * d.n_cat,
@@ -375,7 +350,7 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
   if (c.init_params && !checkpoints.resume) model.init(c.seed);
   Executor exec(model, bs, c.threads);
   Optimizer opt(model, c.optim);
-  Stager stager(train_set, bs);
+  detail::BatchStager stager(train_set, bs);
   AlignedBuffer<float> best_params(model.arena_size());
   std::memcpy(best_params.data(), model.params().data(), model.arena_size() * sizeof(float));
   LoopState st;
