@@ -4,6 +4,8 @@
 // workspace; its dense-parameter gradients go to a private buffer (thread 0: the model's own), summed in
 // thread order afterwards, so results do not depend on timing. Row-sparse tables are not copied per thread:
 // after a barrier every thread scatter-adds all rows' gradients for a fixed range of categorical columns.
+// A one-hot training step handles only the codes that differ from their column's most frequent one in the
+// batch (Impl::lists); the most frequent rows come from sums.
 //
 // Shapes below: R = rows of this thread's slice, N = bank*h1 + n_gate*bank (fused first layer),
 // H = expert_units.back(), T = tasks, G = gates.
@@ -43,6 +45,13 @@ struct Workspace {
   AlignedBuffer<float> wt;                 // one weight matrix transposed, for an input-gradient GEMM
   AlignedBuffer<float> wcat, dwcat;        // (H, T*ow0) every task's first tower layer side by side (fused)
   AlignedBuffer<float> grads;              // (dense_floats) private gradients, when the executor has >1 thread
+  // One-hot training steps (Impl::lists): this slice's codes that differ from their column's most frequent
+  // one, as table rows; the table rows minus their column's most frequent row; and the sum of those rows.
+  std::vector<int32_t> list_index;         // (cap * n_cat)
+  std::vector<uint32_t> list_begin;        // (cap + 1)
+  AlignedBuffer<float> delta;              // (categories, N), rows of the batch's listed codes only
+  AlignedBuffer<float> base;               // (N)
+  AlignedBuffer<float> table_sum;          // (N) the batch's sum of dz: the whole table gradient of a column
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
   bool finite = true;                      // fused update: this thread's losses and gradients are finite
 };
@@ -62,7 +71,15 @@ struct Executor::Impl {
   std::vector<double> norm;            // (T) label mass of the whole batch
   std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
   std::vector<int32_t> stale;          // the batch before's: their gradients are cleared during this step
-  std::vector<uint8_t> seen;           // (categories) marks while the touched list is built; all 0 between
+  std::vector<uint32_t> count;         // (categories) codes counted while the touched list is built; all 0 between
+  std::vector<int32_t> mode_row;       // (n_cat) each column's most frequent table row in the batch
+  std::vector<uint32_t> touched_col;   // (n_cat + 1) where each column's rows start in `touched`
+  // One-hot training steps add, per row, only the codes that differ from their column's most frequent one
+  // (census: 65% of the codes are) to the sum of the most frequent rows, as differences to those rows; the
+  // most frequent rows' gradients are the batch's sum of dz less the column's other rows'. A table too large
+  // for a per-thread copy of the differences (kMaxDeltaBytes) keeps the plain gather.
+  bool lists = false;
+  static constexpr size_t kMaxDeltaBytes = size_t{32} << 20;
   bool update_applied = false;         // the last fused update was applied (everything was finite)
   size_t table_offset = 0, table_width = 0;
 
@@ -77,7 +94,7 @@ struct Executor::Impl {
   // Table rows [begin, end) of thread t's categorical columns: the rows only it scatters into and updates.
   std::pair<size_t, size_t> table_rows(size_t t, size_t nt) const {
     const size_t jb = n_cat * t / nt, je = n_cat * (t + 1) / nt;
-    const size_t rows = seen.size();
+    const size_t rows = count.size();
     return {jb < n_cat ? static_cast<size_t>(cat_offsets[jb]) : rows, je < n_cat ? static_cast<size_t>(cat_offsets[je]) : rows};
   }
   // The entries of a sorted row list that fall in [rows.first, rows.second).
@@ -85,7 +102,11 @@ struct Executor::Impl {
     const int32_t* first = std::lower_bound(list.data(), list.data() + list.size(), static_cast<int32_t>(rows.first));
     return {first, std::lower_bound(first, list.data() + list.size(), static_cast<int32_t>(rows.second))};
   }
-  void forward(Workspace& w, const float* params, const BatchView& batch);
+  // Thread-local part of a listed step: its rows' lists, the differences and their base.
+  void prepare_lists(Workspace& w, const float* params, const BatchView& batch) const;
+  // Table gradients of thread t's columns from every thread's lists, then of each column's most frequent row.
+  void scatter_listed(size_t t, size_t nt, float* grads);
+  void forward(Workspace& w, const float* params, const BatchView& batch, bool listed = false);
   void backward(Workspace& w, const float* params, float* grads, const BatchView& batch);
 
   MatrixView view(AlignedBuffer<float>& buf, size_t rows, size_t cols) const { return {buf.data(), rows, cols, cols}; }
@@ -159,8 +180,11 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     m.off.table = t.offset;
     m.table_offset = t.offset;
     m.table_width = static_cast<size_t>(t.shape[1]);
-    m.seen.assign(static_cast<size_t>(spec.total_categories()), 0);
-    m.touched.reserve(std::min<size_t>(m.seen.size(), max_batch * m.n_cat));
+    m.count.assign(static_cast<size_t>(spec.total_categories()), 0);
+    m.mode_row.assign(m.n_cat, 0);
+    m.touched_col.assign(m.n_cat + 1, 0);
+    m.touched.reserve(std::min<size_t>(m.count.size(), max_batch * m.n_cat));
+    m.lists = m.onehot && m.count.size() * m.N * sizeof(float) <= Impl::kMaxDeltaBytes;
     m.stale.reserve(m.touched.capacity());
   }
   const size_t L = spec.expert_units.size();
@@ -234,13 +258,20 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
       w.dwcat.resize(w.wcat.size());
     }
     if (m.ws.size() > 1) w.grads.resize(model.dense_floats());
+    if (m.lists) {
+      w.list_index.resize(cap * m.n_cat);
+      w.list_begin.resize(cap + 1);
+      w.delta.resize(m.count.size() * m.N);
+      w.base.resize(m.N);
+      w.table_sum.resize(m.N);
+    }
     w.loss.assign(T, 0.0);
   }
 }
 
 Executor::~Executor() = default;
 
-void Executor::Impl::forward(Workspace& w, const float* params, const BatchView& batch) {
+void Executor::Impl::forward(Workspace& w, const float* params, const BatchView& batch, bool listed) {
   const size_t R = w.rows;
   if (R == 0) return;
   const ModelSpec& s = *spec;
@@ -260,7 +291,9 @@ void Executor::Impl::forward(Workspace& w, const float* params, const BatchView&
   // Bias and the experts' ReLU are fused into the GEMM's store; a one-hot input is gathered into z first.
   MatrixView z = view(w.z, R, N);
   const size_t n_expert_cols = static_cast<size_t>(bank) * h1;
-  if (onehot) {
+  if (onehot && listed) {
+    kernels::gather_lists({w.list_index.data(), w.list_begin.data(), R}, w.delta.data(), w.base.data(), z);
+  } else if (onehot) {
     kernels::zero(z);
     kernels::onehot_gather_add(cat, params + off.table, z);
   }
@@ -412,44 +445,118 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   }
 }
 
-// Marks every (column, code) of the batch in `seen`, checking the codes on the way, then lists the marked rows
-// in order. A small table is scanned for its marks, which is cheaper than sorting the list (the sort and the
-// per-entry bookkeeping took 30 us of a census step, serial before the threads start); a large one is sorted.
+// Counts every (column, code) of the batch, checking the codes on the way, and lists the counted rows in
+// order: a small table by a scan (cheaper than sorting the list: the sort and the per-entry bookkeeping took
+// 30 us of a census step, serial before the threads start), a large one by a sort. Then each column's most
+// frequent row (ties: the lowest).
 void Executor::Impl::collect_touched(const BatchView& batch) {
-  // Restrict: a byte store may alias anything, and without it every mark reloads the loop's operands.
+  // Restrict: without it every count reloads the loop's operands.
   const int64_t* __restrict card = spec->cat_cardinality.data();
   const int64_t* __restrict offsets = cat_offsets.data();
-  uint8_t* __restrict mark = seen.data();
+  uint32_t* __restrict counts = count.data();
   bool valid = true;
   for (size_t i = 0; i < batch.rows && valid; ++i) {
     const int32_t* __restrict codes = batch.cat + i * n_cat;
     for (size_t j = 0; j < n_cat; ++j) {
       const auto code = static_cast<uint64_t>(static_cast<int64_t>(codes[j]));  // negative: huge
       valid = valid && code < static_cast<uint64_t>(card[j]);
-      mark[valid ? static_cast<size_t>(offsets[j]) + code : 0] = 1;  // row 0 stands in; cleared below
+      ++counts[valid ? static_cast<size_t>(offsets[j]) + code : 0];  // row 0 stands in; cleared below
     }
   }
-  if (!valid) std::fill(seen.begin(), seen.end(), uint8_t{0});  // as it was: the executor stays usable
+  if (!valid) std::fill(count.begin(), count.end(), 0u);  // as it was: the executor stays usable
   MMOE_CHECK(valid, "categorical code out of range");
   std::swap(touched, stale);
   touched.clear();
-  if (seen.size() <= 4 * batch.rows * n_cat) {
-    for (size_t r = 0; r < seen.size(); ++r)
-      if (seen[r]) {
-        seen[r] = 0;
-        touched.push_back(static_cast<int32_t>(r));
+  if (count.size() <= 4 * batch.rows * n_cat) {
+    for (size_t r = 0; r < count.size(); ++r)
+      if (count[r]) touched.push_back(static_cast<int32_t>(r));
+  } else {
+    constexpr uint32_t kListed = 1u << 31;  // above any count (a batch has fewer rows)
+    for (size_t i = 0; i < batch.rows; ++i)
+      for (size_t j = 0; j < n_cat; ++j) {
+        const size_t r = static_cast<size_t>(cat_offsets[j] + batch.cat[i * n_cat + j]);
+        if (!(count[r] & kListed)) {
+          count[r] |= kListed;
+          touched.push_back(static_cast<int32_t>(r));
+        }
       }
-    return;
+    std::sort(touched.begin(), touched.end());
+    for (int32_t r : touched) count[static_cast<size_t>(r)] &= ~kListed;
   }
-  for (size_t i = 0; i < batch.rows; ++i)
-    for (size_t j = 0; j < n_cat; ++j) {
-      const size_t r = static_cast<size_t>(cat_offsets[j] + batch.cat[i * n_cat + j]);
-      if (seen[r]) {
-        seen[r] = 0;
-        touched.push_back(static_cast<int32_t>(r));
+  size_t k = 0;
+  for (size_t j = 0; j < n_cat; ++j) {
+    touched_col[j] = static_cast<uint32_t>(k);
+    const auto end = j + 1 < n_cat ? cat_offsets[j + 1] : static_cast<int64_t>(count.size());
+    uint32_t best = 0;
+    for (; k < touched.size() && touched[k] < end; ++k) {
+      const auto r = static_cast<size_t>(touched[k]);
+      if (count[r] > best) {
+        best = count[r];
+        mode_row[j] = touched[k];
       }
+      count[r] = 0;
     }
-  std::sort(touched.begin(), touched.end());
+  }
+  touched_col[n_cat] = static_cast<uint32_t>(k);
+}
+
+void Executor::Impl::prepare_lists(Workspace& w, const float* params, const BatchView& batch) const {
+  const float* table = params + off.table;
+  float* __restrict base = w.base.data();
+  std::fill(base, base + N, 0.0f);
+  for (size_t j = 0; j < n_cat; ++j) {
+    const float* __restrict mode = table + static_cast<size_t>(mode_row[j]) * N;
+    for (size_t c = 0; c < N; ++c) base[c] += mode[c];
+    for (uint32_t k = touched_col[j]; k < touched_col[j + 1]; ++k) {
+      if (touched[k] == mode_row[j]) continue;
+      const float* __restrict row = table + static_cast<size_t>(touched[k]) * N;
+      float* __restrict d = w.delta.data() + static_cast<size_t>(touched[k]) * N;
+      for (size_t c = 0; c < N; ++c) d[c] = row[c] - mode[c];
+    }
+  }
+  int32_t* __restrict index = w.list_index.data();
+  uint32_t n = 0;
+  for (size_t i = 0; i < w.rows; ++i) {
+    w.list_begin[i] = n;
+    const int32_t* codes = batch.cat + (w.r0 + i) * n_cat;
+    for (size_t j = 0; j < n_cat; ++j) {
+      const auto r = static_cast<int32_t>(cat_offsets[j] + codes[j]);
+      index[n] = r;
+      n += r != mode_row[j];  // branch-free: 35-65% of the codes are listed, in no pattern
+    }
+  }
+  w.list_begin[w.rows] = n;
+}
+
+void Executor::Impl::scatter_listed(size_t t, size_t nt, float* grads) {
+  float* table_grad = grads + off.table;
+  const auto [row_begin, row_end] = table_rows(t, nt);
+  for (size_t u = 0; u < nt; ++u) {
+    const Workspace& src = ws[u];
+    if (src.rows == 0) continue;
+    kernels::scatter_lists({src.list_index.data(), src.list_begin.data(), src.rows},
+                           ConstMatrixView{src.dz.data(), src.rows, N, N}, table_grad, static_cast<int32_t>(row_begin),
+                           static_cast<int32_t>(row_end));
+  }
+  // Every row has one code per column, so a column's table gradient sums to the batch's sum of dz (the fused
+  // first layer's bias gradient: the threads' parts added in thread order, as the reduction adds them).
+  float* __restrict total = ws[t].table_sum.data();
+  const float* own = nt == 1 ? grads + off.first_b : ws[0].grads.data() + off.first_b;
+  std::copy(own, own + N, total);
+  for (size_t u = 1; u < nt; ++u) {
+    const float* __restrict part = ws[u].grads.data() + off.first_b;
+    for (size_t c = 0; c < N; ++c) total[c] += part[c];
+  }
+  const size_t jb = n_cat * t / nt, je = n_cat * (t + 1) / nt;
+  for (size_t j = jb; j < je; ++j) {
+    float* __restrict mode = table_grad + static_cast<size_t>(mode_row[j]) * N;
+    std::copy(total, total + N, mode);
+    for (uint32_t k = touched_col[j]; k < touched_col[j + 1]; ++k) {
+      if (touched[k] == mode_row[j]) continue;
+      const float* __restrict g = table_grad + static_cast<size_t>(touched[k]) * N;
+      for (size_t c = 0; c < N; ++c) mode[c] -= g[c];
+    }
+  }
 }
 
 // Thread t's share of a fused update: the dense floats whose gradients it summed, and the table rows of its
@@ -529,7 +636,8 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
     // the 2-thread step 10-20% slower on Zen 3). The sum g0 + g1 + ... is the same as before.
     float* g = nt == 1 ? grads : w.grads.data();
     std::memset(g, 0, dense_floats * sizeof(float));
-    m.forward(w, params, batch);
+    if (m.lists) m.prepare_lists(w, params, batch);
+    m.forward(w, params, batch, m.lists);
     // Loss and its gradient, normalised by the whole batch's label mass.
     for (size_t k = 0; k < T; ++k) {
       kernels::TaskColumn col{w.out.data() + k, batch.labels + w.r0 * T + k, batch.weights ? batch.weights + w.r0 : nullptr,
@@ -556,16 +664,20 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
       const auto [first_stale, last_stale] = Impl::in_range(m.stale, m.table_rows(t, static_cast<size_t>(nt)));
       for (const int32_t* r = first_stale; r != last_stale; ++r)
         std::memset(table_grad + static_cast<size_t>(*r) * m.table_width, 0, m.table_width * sizeof(float));
-      for (size_t u = 0; u < static_cast<size_t>(nt); ++u) {
-        const Workspace& src = m.ws[u];
-        if (src.rows == 0) continue;
-        const kernels::CatBatch cat{batch.cat + src.r0 * m.n_cat, src.rows, m.n_cat, m.cat_offsets.data()};
+      if (m.lists) {
+        m.scatter_listed(t, static_cast<size_t>(nt), grads);
+      } else {
         const size_t begin = m.n_cat * t / static_cast<size_t>(nt), end = m.n_cat * (t + 1) / static_cast<size_t>(nt);
-        if (m.onehot) {
-          kernels::onehot_scatter_add(cat, ConstMatrixView{src.dz.data(), src.rows, m.N, m.N}, table_grad, begin, end);
-        } else {
-          kernels::embedding_scatter_add(cat, ConstMatrixView{src.dxemb.data(), src.rows, m.n_cat * m.dim, m.n_cat * m.dim},
-                                         table_grad, m.dim, begin, end);
+        for (size_t u = 0; u < static_cast<size_t>(nt); ++u) {
+          const Workspace& src = m.ws[u];
+          if (src.rows == 0) continue;
+          const kernels::CatBatch cat{batch.cat + src.r0 * m.n_cat, src.rows, m.n_cat, m.cat_offsets.data()};
+          if (m.onehot) {
+            kernels::onehot_scatter_add(cat, ConstMatrixView{src.dz.data(), src.rows, m.N, m.N}, table_grad, begin, end);
+          } else {
+            kernels::embedding_scatter_add(cat, ConstMatrixView{src.dxemb.data(), src.rows, m.n_cat * m.dim, m.n_cat * m.dim},
+                                           table_grad, m.dim, begin, end);
+          }
         }
       }
     }

@@ -94,7 +94,9 @@ TEST(Linear, DoesNotWriteOutsideTheView) {
                                 MatrixView{c.data() + col, m, n, ldc});
   for (size_t i = 0; i < m; ++i)
     for (size_t j = 0; j < ldc; ++j)
-      if (j < col || j >= col + n) EXPECT_EQ(c[i * ldc + j], c0[i * ldc + j]) << i << "," << j;
+      if (j < col || j >= col + n) {
+        EXPECT_EQ(c[i * ldc + j], c0[i * ldc + j]) << i << "," << j;
+      }
 }
 
 TEST(Linear, Transpose) {

@@ -84,4 +84,58 @@ TEST(Sparse, EmbeddingGatherAndScatter) {
   expect_close(g.data(), ref.data(), g.size(), 1e-6f, "embedding scatter");
 }
 
+// Row lists: each row's table rows ascending, some rows with none, as the training step lists the codes that
+// differ from their column's most frequent one.
+struct Lists {
+  std::vector<int32_t> index;
+  std::vector<uint32_t> begin = {0};
+  explicit Lists(const Cats& c) {
+    for (size_t i = 0; i < c.rows; ++i) {
+      for (size_t j = 0; j < c.n_cat; ++j)
+        if ((i + j) % 3 != 0 && i % 7 != 4) index.push_back(static_cast<int32_t>(c.offsets[j] + c.codes[i * c.n_cat + j]));
+      begin.push_back(static_cast<uint32_t>(index.size()));
+    }
+  }
+  mmoe::kernels::RowLists view(size_t rows) const { return {index.data(), begin.data(), rows}; }
+};
+
+TEST(Sparse, ListGatherIsTheBasePlusTheListedRows) {
+  const Cats c;
+  const Lists l(c);
+  for (size_t width : kWidths) {
+    auto table = random_buffer(c.categories * width, 7), base = random_buffer(width, 8);
+    AlignedBuffer<float> z(c.rows * width), ref(c.rows * width);
+    mmoe::kernels::gather_lists(l.view(c.rows), table.data(), base.data(), MatrixView{z.data(), c.rows, width, width});
+    for (size_t i = 0; i < c.rows; ++i)
+      for (size_t k = 0; k < width; ++k) {
+        double sum = base[k];
+        for (uint32_t at = l.begin[i]; at < l.begin[i + 1]; ++at) sum += table[static_cast<size_t>(l.index[at]) * width + k];
+        ref[i * width + k] = static_cast<float>(sum);
+      }
+    expect_close(z.data(), ref.data(), z.size(), 1e-6f, "list gather");
+  }
+}
+
+TEST(Sparse, ListScatterAddsEachRowToItsListedRowsInRange) {
+  const Cats c;
+  const Lists l(c);
+  for (size_t width : kWidths) {
+    auto dz = random_buffer(c.rows * width, 9), g0 = random_buffer(c.categories * width, 10);
+    AlignedBuffer<float> g = g0, ref = g0;
+    const ConstMatrixView d{dz.data(), c.rows, width, width};
+    // Two ranges of table rows, as two threads split them (the boundary inside a column's rows is allowed).
+    mmoe::kernels::scatter_lists(l.view(c.rows), d, g.data(), 0, 7);
+    mmoe::kernels::scatter_lists(l.view(c.rows), d, g.data(), 7, static_cast<int32_t>(c.categories));
+    for (size_t i = 0; i < c.rows; ++i)
+      for (uint32_t at = l.begin[i]; at < l.begin[i + 1]; ++at)
+        for (size_t k = 0; k < width; ++k) ref[static_cast<size_t>(l.index[at]) * width + k] += dz[i * width + k];
+    expect_close(g.data(), ref.data(), g.size(), 1e-5f, "list scatter");
+    // A range that holds none of the listed rows changes nothing.
+    AlignedBuffer<float> untouched = g0;
+    mmoe::kernels::scatter_lists(l.view(c.rows), d, untouched.data(), static_cast<int32_t>(c.categories),
+                                 static_cast<int32_t>(c.categories) + 5);
+    expect_close(untouched.data(), g0.data(), g0.size(), 0.0f, "empty range");
+  }
+}
+
 }  // namespace
