@@ -139,10 +139,6 @@ struct ScatterLists {
   }
 };
 
-}  // namespace
-
-namespace {
-
 // The scalar tails, columns [tail, width), walk the same (row, table row) pairs as the vector blocks.
 template <typename F>
 void each_code(const CatBatch& cat, size_t cat_begin, size_t cat_end, F f) {

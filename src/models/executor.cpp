@@ -91,9 +91,12 @@ struct Executor::Impl {
   } off;
 
   void collect_touched(const BatchView& batch);
-  // Table rows [begin, end) of thread t's categorical columns: the rows only it scatters into and updates.
+  // Thread t's categorical columns [begin, end).
+  std::pair<size_t, size_t> cat_columns(size_t t, size_t nt) const { return {n_cat * t / nt, n_cat * (t + 1) / nt}; }
+  // Table rows [begin, end) of thread t's categorical columns: the rows only it scatters into and updates
+  // ({0, 0} without a table).
   std::pair<size_t, size_t> table_rows(size_t t, size_t nt) const {
-    const size_t jb = n_cat * t / nt, je = n_cat * (t + 1) / nt;
+    const auto [jb, je] = cat_columns(t, nt);
     const size_t rows = count.size();
     return {jb < n_cat ? static_cast<size_t>(cat_offsets[jb]) : rows, je < n_cat ? static_cast<size_t>(cat_offsets[je]) : rows};
   }
@@ -547,7 +550,7 @@ void Executor::Impl::scatter_listed(size_t t, size_t nt, float* grads) {
     const float* __restrict part = ws[u].grads.data() + off.first_b;
     for (size_t c = 0; c < N; ++c) total[c] += part[c];
   }
-  const size_t jb = n_cat * t / nt, je = n_cat * (t + 1) / nt;
+  const auto [jb, je] = cat_columns(t, nt);
   for (size_t j = jb; j < je; ++j) {
     float* __restrict mode = table_grad + static_cast<size_t>(mode_row[j]) * N;
     std::copy(total, total + N, mode);
@@ -566,7 +569,7 @@ void Executor::fused_update(Impl& m, const StepUpdate& update, size_t t, size_t 
   const float* grads = model_.grads().data();
   Workspace& w = m.ws[t];
   const size_t dbegin = dense_floats * t / nt, dend = dense_floats * (t + 1) / nt;
-  const auto [row_begin, row_end] = m.onehot || m.embedding ? m.table_rows(t, nt) : std::pair<size_t, size_t>{0, 0};
+  const auto [row_begin, row_end] = m.table_rows(t, nt);
   const auto [first_touched, last_touched] = Impl::in_range(m.touched, {row_begin, row_end});
   // Untouched table rows have zero gradients (cleared when last touched), so the touched ones are all to check.
   w.finite = kernels::all_finite(grads + dbegin, dend - dbegin);
@@ -667,7 +670,7 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
       if (m.lists) {
         m.scatter_listed(t, static_cast<size_t>(nt), grads);
       } else {
-        const size_t begin = m.n_cat * t / static_cast<size_t>(nt), end = m.n_cat * (t + 1) / static_cast<size_t>(nt);
+        const auto [begin, end] = m.cat_columns(t, static_cast<size_t>(nt));
         for (size_t u = 0; u < static_cast<size_t>(nt); ++u) {
           const Workspace& src = m.ws[u];
           if (src.rows == 0) continue;
