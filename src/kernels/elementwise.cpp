@@ -30,7 +30,7 @@ void relu_backward(MatrixView dy, ConstMatrixView y) {
 
 // Columns in blocks of 64 summed in registers down all rows, then added to db once: the row-by-row
 // version loaded and stored db for every row (4% of a step).
-void col_sum_add(ConstMatrixView dy, float* db) {
+void col_sum(ConstMatrixView dy, float* db, bool accumulate) {
   constexpr size_t kBlock = 64;
   for (size_t j0 = 0; j0 < dy.cols; j0 += kBlock) {
     const size_t n = std::min(kBlock, dy.cols - j0);
@@ -39,7 +39,7 @@ void col_sum_add(ConstMatrixView dy, float* db) {
       const float* d = dy.row(i) + j0;
       for (size_t j = 0; j < n; ++j) acc[j] += d[j];
     }
-    for (size_t j = 0; j < n; ++j) db[j0 + j] += acc[j];
+    for (size_t j = 0; j < n; ++j) db[j0 + j] = accumulate ? db[j0 + j] + acc[j] : acc[j];
   }
 }
 

@@ -14,8 +14,8 @@ void bias_relu(MatrixView x, const float* bias);
 void bias_add(MatrixView x, const float* bias);
 // dy(i, j) = 0 where y(i, j) <= 0 (y is the ReLU output).
 void relu_backward(MatrixView dy, ConstMatrixView y);
-// db(j) += sum_i dy(i, j).
-void col_sum_add(ConstMatrixView dy, float* db);
+// db(j) += sum_i dy(i, j) (accumulate = false: db(j) = sum_i dy(i, j)).
+void col_sum(ConstMatrixView dy, float* db, bool accumulate);
 // dst(i, :) = src(i, :) (same shape).
 void copy(ConstMatrixView src, MatrixView dst);
 // dst(i, :) += src(i, :).

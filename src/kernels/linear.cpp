@@ -189,8 +189,8 @@ void linear_forward(ConstMatrixView a, const float* w, size_t ldw, const float* 
       Epilogue{bias, relu_cols, accumulate});
 }
 
-void linear_wgrad(ConstMatrixView a, ConstMatrixView d, float* dw, size_t ldw) {
-  run(Product{a.data, 1, a.stride, d.data, d.stride, a.rows, dw, ldw, a.cols, d.cols}, Epilogue{nullptr, 0, true});
+void linear_wgrad(ConstMatrixView a, ConstMatrixView d, float* dw, size_t ldw, bool accumulate) {
+  run(Product{a.data, 1, a.stride, d.data, d.stride, a.rows, dw, ldw, a.cols, d.cols}, Epilogue{nullptr, 0, accumulate});
 }
 
 void linear_nn(ConstMatrixView a, const float* b, size_t ldb, bool accumulate, MatrixView c) {
@@ -213,12 +213,12 @@ void linear_forward_ref(ConstMatrixView a, const float* w, size_t ldw, const flo
     }
 }
 
-void linear_wgrad_ref(ConstMatrixView a, ConstMatrixView d, float* dw, size_t ldw) {
+void linear_wgrad_ref(ConstMatrixView a, ConstMatrixView d, float* dw, size_t ldw, bool accumulate) {
   for (size_t k = 0; k < a.cols; ++k)
     for (size_t j = 0; j < d.cols; ++j) {
       double acc = 0.0;
       for (size_t i = 0; i < a.rows; ++i) acc += static_cast<double>(a(i, k)) * d(i, j);
-      dw[k * ldw + j] = static_cast<float>(dw[k * ldw + j] + acc);
+      dw[k * ldw + j] = static_cast<float>(accumulate ? dw[k * ldw + j] + acc : acc);
     }
 }
 

@@ -59,16 +59,33 @@ TEST(Linear, ForwardWithoutBiasOrRelu) {
 }
 
 TEST(Linear, WeightGradientMatchesReference) {
+  for (const Shape& s : kShapes)
+    for (bool accumulate : {true, false}) {
+      const size_t lda = s.k + 1, ldd = s.n + 3, ldw = s.n + 4;
+      auto a = random_buffer(s.m * lda, 5), d = random_buffer(s.m * ldd, 6);
+      auto w0 = random_buffer(s.k * ldw + 1, 7);
+      AlignedBuffer<float> dw = w0, ref = w0;
+      const ConstMatrixView av{a.data(), s.m, s.k, lda}, dv{d.data(), s.m, s.n, ldd};
+      mmoe::kernels::linear_wgrad(av, dv, dw.data(), ldw, accumulate);
+      mmoe::kernels::linear_wgrad_ref(av, dv, ref.data(), ldw, accumulate);
+      expect_close(dw.data(), ref.data(), dw.size(), tol(s.m),
+                   std::string(accumulate ? "wgrad += " : "wgrad = ") + std::to_string(s.m) + "x" +
+                       std::to_string(s.k) + "x" + std::to_string(s.n));
+    }
+}
+
+// Overwriting gives exactly what accumulating into zeros gives (0 + x == x), so a step that skips clearing
+// its gradients changes no bit of them. The shapes with depth chunks overwrite only with the first chunk.
+TEST(Linear, WeightGradientOverwriteEqualsAccumulatingIntoZero) {
   for (const Shape& s : kShapes) {
-    const size_t lda = s.k + 1, ldd = s.n + 3, ldw = s.n + 4;
-    auto a = random_buffer(s.m * lda, 5), d = random_buffer(s.m * ldd, 6);
-    auto w0 = random_buffer(s.k * ldw + 1, 7);
-    AlignedBuffer<float> dw = w0, ref = w0;
-    const ConstMatrixView av{a.data(), s.m, s.k, lda}, dv{d.data(), s.m, s.n, ldd};
-    mmoe::kernels::linear_wgrad(av, dv, dw.data(), ldw);
-    mmoe::kernels::linear_wgrad_ref(av, dv, ref.data(), ldw);
-    expect_close(dw.data(), ref.data(), dw.size(), tol(s.m),
-                 "wgrad " + std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n));
+    auto a = random_buffer(s.m * s.k, 8), d = random_buffer(s.m * s.n, 9);
+    AlignedBuffer<float> zeroed(s.k * s.n), overwritten = random_buffer(s.k * s.n, 10);
+    std::fill(zeroed.data(), zeroed.data() + zeroed.size(), 0.0f);
+    const ConstMatrixView av{a.data(), s.m, s.k, s.k}, dv{d.data(), s.m, s.n, s.n};
+    mmoe::kernels::linear_wgrad(av, dv, zeroed.data(), s.n, true);
+    mmoe::kernels::linear_wgrad(av, dv, overwritten.data(), s.n, false);
+    EXPECT_TRUE(std::equal(zeroed.data(), zeroed.data() + zeroed.size(), overwritten.data()))
+        << s.m << "x" << s.k << "x" << s.n;
   }
 }
 
