@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include <omp.h>
+
 #include "bench_args.h"
 #include "kernels/gemm.h"
 #include "kernels/linear.h"
@@ -107,36 +109,50 @@ void run_once(const Shape& s, Operands& o, int impl) {
           0.0f, o.c.data(), s.n);
 }
 
-// Seconds per call of `impl` on `shape`, all threads multiplying their own operands at once (best window).
+// Seconds per call of `impl` on `shape`, all threads multiplying their own operands at once: the best of
+// `repeats` windows of min_time, each thread calling until the window's deadline, the window's length over
+// the slower thread's call count (a data-parallel step waits for its slowest slice). Windows are bounded in
+// time, not calibrated in calls: oneDNN's cost per call on one thread said little about its cost with both
+// threads busy, and a count calibrated on one thread once made a single window take a minute.
 double time_shape(const Shape& s, int impl, int threads, double min_time, int repeats) {
   std::vector<Operands> ops;
   ops.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) ops.emplace_back(s);
-  // Calibrate on one thread: enough calls to fill min_time.
-  int64_t calls = 1;
-  for (;;) {
-    const auto t0 = Clock::now();
-    for (int64_t i = 0; i < calls; ++i) run_once(s, ops[0], impl);
-    if (std::chrono::duration<double>(Clock::now() - t0).count() >= min_time / 4 || calls > (int64_t{1} << 30)) break;
-    calls *= 2;
-  }
-  calls *= 4;
   double best = 1e30;
   for (int r = 0; r < repeats; ++r) {
     std::atomic<int> ready{0};
-    std::vector<std::thread> pool;
+    std::vector<int64_t> calls(static_cast<size_t>(threads), 0);
+    Clock::time_point start, deadline;
+    std::atomic<bool> go{false};
     const auto body = [&](int t) {
+      // oneDNN runs on libgomp: each caller is one thread of a split batch, as in the executor, so oneDNN
+      // must not start a team of its own per call (that ran 4 threads on 2 cores and slowed it down).
+      omp_set_num_threads(1);
       if (impl != 0) k::set_gemm_backend(impl == 1 ? k::GemmBackend::onednn : k::GemmBackend::eigen);
+      run_once(s, ops[static_cast<size_t>(t)], impl);  // warm: caches, oneDNN's first-call set-up
       ++ready;
-      while (ready.load() < threads) {
+      if (t == 0) {
+        while (ready.load() < threads) {
+        }
+        start = Clock::now();
+        deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(min_time));
+        go.store(true, std::memory_order_release);
       }
-      for (int64_t i = 0; i < calls; ++i) run_once(s, ops[static_cast<size_t>(t)], impl);
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      int64_t n = 0;
+      do {
+        for (int i = 0; i < 4; ++i) run_once(s, ops[static_cast<size_t>(t)], impl);
+        n += 4;
+      } while (Clock::now() < deadline);
+      calls[static_cast<size_t>(t)] = n;
     };
-    const auto t0 = Clock::now();
+    std::vector<std::thread> pool;
     for (int t = 1; t < threads; ++t) pool.emplace_back(body, t);
     body(0);
     for (std::thread& th : pool) th.join();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(calls));
+    const double window = std::chrono::duration<double>(Clock::now() - start).count();
+    best = std::min(best, window / static_cast<double>(*std::min_element(calls.begin(), calls.end())));
   }
   return best;
 }

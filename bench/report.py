@@ -172,19 +172,23 @@ def main():
     # ---- ceiling ----
     # bench/gemm_ceiling, same run: every GEMM of an MMoE step at the best rate measured here for its shape
     # (mmoe's kernels, oneDNN or Eigen), data-parallel on 2 threads. Only GEMM FLOPs count in the GFLOP/s.
+    # The ceiling is each shape's best window, so the step is compared by its best window too (like with
+    # like); the median-window fraction is shown beside it (on this shared host it also measures the noise).
     ceiling = {(r['label'], r['batch']): r for r in load(os.path.join(d, 'ceiling.jsonl'))}
     print('## Fraction of the GEMM ceiling (2 cores, measured in this run) reached by a whole MMoE training step\n')
     rows = []
     for cfg in ['paper', 'census', 'wide']:
         for b in [1024, 4096]:
-            m2 = mtrain(cfg, 'mmoe', b, 2)
+            m2 = mtrain(cfg, 'mmoe', b, 2, key='samples_per_s_best')
+            med = mtrain(cfg, 'mmoe', b, 2)
             c = ceiling.get((cfg, b))
             if not c:
                 continue
             rows.append([cfg, b, fmt(m2), fmt(m2 and m2 * c['gemm_flop_per_sample'] / 1e9, 1), fmt(c['gflops'], 1),
-                         fmt(c['samples_per_s']), f"{m2 / c['samples_per_s'] * 100:.0f}%" if m2 else '-'])
-    table(['config', 'batch', 'mmoe samples/s', 'mmoe GEMM GFLOP/s', 'ceiling GFLOP/s', 'ceiling samples/s', 'fraction'],
-          rows)
+                         fmt(c['samples_per_s']), f"{m2 / c['samples_per_s'] * 100:.0f}%" if m2 else '-',
+                         f"{med / c['samples_per_s'] * 100:.0f}%" if med else '-'])
+    table(['config', 'batch', 'mmoe samples/s (best window)', 'mmoe GEMM GFLOP/s', 'ceiling GFLOP/s',
+           'ceiling samples/s', 'fraction', 'fraction of the median window'], rows)
 
     # ---- end to end ----
     e2e = {r['label']: r for r in load(os.path.join(d, 'e2e.jsonl'))}
@@ -247,11 +251,11 @@ def main():
         worst = min(speedups)
         rows.append(['2 threads >= 1.7x of 1 thread at batch >= 256 (worst model and batch; paired median)',
                      f'{worst[0]:.2f}x ({worst[1]}, batch {worst[2]})', verdict(worst[0] >= 1.7)])
-    fractions = [(mtrain(cfg, 'mmoe', b, 2) / c['samples_per_s'], cfg, b) for (cfg, b), c in ceiling.items()
-                 if mtrain(cfg, 'mmoe', b, 2)]
+    fractions = [(mtrain(cfg, 'mmoe', b, 2, key='samples_per_s_best') / c['samples_per_s'], cfg, b)
+                 for (cfg, b), c in ceiling.items() if mtrain(cfg, 'mmoe', b, 2, key='samples_per_s_best')]
     if fractions:
         worst = min(fractions)
-        rows.append(['MMoE step at batch >= 1024 reaches >= 50% of the GEMM ceiling (worst config and batch)',
+        rows.append(['MMoE step at batch >= 1024 reaches >= 50% of the GEMM ceiling (worst config and batch; best windows)',
                      f'{worst[0] * 100:.0f}% ({worst[1]}, batch {worst[2]})', verdict(worst[0] >= 0.5)])
     if os.path.exists(cm):
         with open(cm) as fh:
