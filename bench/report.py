@@ -81,7 +81,8 @@ def main():
             print(f"commit {e['commit']}, {e['date']}, {e['cpu']}, {e['cores']} cores, load average before: "
                   f"{e['load_before']}")
         if e.get('mode') == 'env_after':
-            print(f"load average after: {e['load_after']}")
+            print(f"load average after: {e['load_after']}" +
+                  (f"; CPU time stolen by the host during the run: {e['steal_percent']}%" if 'steal_percent' in e else ''))
     print()
 
     # ---- training ----

@@ -74,6 +74,11 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
   echo "{\"mode\":\"env\",\"omp_wait_policy\":\"$OMP_WAIT_POLICY\",\"commit\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')\",\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p' | head -1) (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'))\",\"cores\":$(nproc),\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"peer_coretype\":\"$PEER_CORETYPE\"}"
 } >"$OUT/env.jsonl"
 
+# The host's steal time (/proc/stat: ticks the hypervisor gave this guest's vCPUs to others) over the mmoe and
+# peer measurements, reported with the tables: on a shared host it says how much of a run was someone else's.
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat; }
+read -r ticks0 steal0 < <(cpu_ticks)
+
 # ---- 1 + 2: mmoe ----------------------------------------------------------------------------------------
 CONFIGS=("paper --d 100 --experts 8 --units 16 --tower 8" "census --d 500 --experts 8 --units 16 --tower 8"
          "wide --d 512 --experts 8 --units 256 --tower 64")
@@ -178,5 +183,7 @@ if [ -f "$PEER" ]; then
     --impl batched --n-train 200000 --n-val 1000 --n-test 1000 --steps $steps --batch 256 --repeats 1
 fi
 
-echo "{\"mode\":\"env_after\",\"load_after\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >>"$OUT/env.jsonl"
+read -r ticks1 steal1 < <(cpu_ticks)
+steal_pct=$(awk -v t="$((ticks1 - ticks0))" -v s="$((steal1 - steal0))" 'BEGIN { printf "%.1f", t > 0 ? 100 * s / t : 0 }')
+echo "{\"mode\":\"env_after\",\"load_after\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"steal_percent\":$steal_pct}" >>"$OUT/env.jsonl"
 "$PY" "$ROOT/bench/report.py" "$OUT"
