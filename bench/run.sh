@@ -184,6 +184,6 @@ if [ -f "$PEER" ]; then
 fi
 
 read -r ticks1 steal1 < <(cpu_ticks)
-steal_pct=$(awk -v t="$((ticks1 - ticks0))" -v s="$((steal1 - steal0))" 'BEGIN { printf "%.1f", t > 0 ? 100 * s / t : 0 }')
+steal_pct=$(awk -v t="$((ticks1 - ticks0))" -v s="$((steal1 - steal0))" 'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
 echo "{\"mode\":\"env_after\",\"load_after\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"steal_percent\":$steal_pct}" >>"$OUT/env.jsonl"
 "$PY" "$ROOT/bench/report.py" "$OUT"
