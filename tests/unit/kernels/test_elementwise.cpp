@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "kernels/elementwise.h"
 #include "unit/kernels/kernel_test_util.h"
@@ -24,11 +25,11 @@ TEST(Elementwise, ColumnSumMatchesReference) {
       auto db0 = random_buffer(s.cols + 1, 2);  // one float past the end: must not be written
       auto db = db0;
       mmoe::kernels::col_sum(ConstMatrixView{dy.data(), s.rows, s.cols, ld}, db.data(), accumulate);
-      std::vector<float> ref(s.cols + 1);
-      for (size_t j = 0; j <= s.cols; ++j) {
+      std::vector<float> ref(db0.data(), db0.data() + db0.size());
+      for (size_t j = 0; j < s.cols; ++j) {
         double acc = 0.0;
-        for (size_t i = 0; j < s.cols && i < s.rows; ++i) acc += dy[i * ld + j];
-        ref[j] = j == s.cols ? db0[j] : static_cast<float>(accumulate ? db0[j] + acc : acc);
+        for (size_t i = 0; i < s.rows; ++i) acc += dy[i * ld + j];
+        ref[j] = static_cast<float>(accumulate ? db0[j] + acc : acc);
       }
       expect_close(db.data(), ref.data(), ref.size(), 1e-6f * static_cast<float>(s.rows + 8),
                    std::string(accumulate ? "col_sum += " : "col_sum = ") + std::to_string(s.rows) + "x" +
