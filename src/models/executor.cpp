@@ -1,9 +1,12 @@
 // Executor: the batched forward and backward of every architecture, split across threads.
 //
 // Each thread takes a contiguous slice of the batch and runs the whole network on it with its own
-// workspace; its dense-parameter gradients go to a private buffer (thread 0: the model's own), summed in
-// thread order afterwards, so results do not depend on timing. Row-sparse tables are not copied per thread:
-// after a barrier every thread scatter-adds all rows' gradients for a fixed range of categorical columns.
+// workspace; its dense-parameter gradients go to a private buffer (with one thread: the model's own), summed
+// in thread order afterwards, so results do not depend on timing. Row-sparse tables are not copied per thread:
+// after a barrier every thread scatter-adds all rows' gradients for a fixed range of categorical columns, and
+// at the start of the step it counts the batch's codes of those columns. A trainer's shuffled batch is copied
+// in by the threads too, each its own slice (BatchFill): only the joining of the touched-row lists and of
+// the losses runs on one thread.
 // A one-hot training step handles only the codes that differ from their column's most frequent one in the
 // batch (Impl::lists); the most frequent rows come from sums.
 //
@@ -53,6 +56,9 @@ struct Workspace {
   AlignedBuffer<float> base;               // (N)
   AlignedBuffer<float> table_sum;          // (N) the batch's sum of dz: the whole table gradient of a column
   std::vector<double> loss;                // (T) unnormalised loss sums of the slice
+  std::vector<double> norm;                // (T) label mass of the whole batch (every thread computes it)
+  size_t part_at = 0, part_n = 0;          // this thread's touched table rows: Impl::parts[part_at, +part_n)
+  bool codes_valid = true;                 // every code of this thread's categorical columns is in range
   bool finite = true;                      // fused update: this thread's losses and gradients are finite
 };
 
@@ -68,12 +74,14 @@ struct Executor::Impl {
   std::vector<int64_t> cat_offsets;
   std::vector<Workspace> ws;
   std::unique_ptr<detail::WorkerPool> pool;  // the batch split's threads, started once
-  std::vector<double> norm;            // (T) label mass of the whole batch
   std::vector<int32_t> touched;        // rows of the sparse table touched by the last batch
   std::vector<int32_t> stale;          // the batch before's: their gradients are cleared during this step
+  // The touched rows as the threads list them, each its own categorical columns' (Workspace::part_at), then
+  // joined into `touched` after the step: sorted within a thread's part, and the parts in thread order.
+  std::vector<int32_t> parts;
   std::vector<uint32_t> count;         // (categories) codes counted while the touched list is built; all 0 between
   std::vector<int32_t> mode_row;       // (n_cat) each column's most frequent table row in the batch
-  std::vector<uint32_t> touched_col;   // (n_cat + 1) where each column's rows start in `touched`
+  std::vector<uint32_t> col_begin, col_end;  // (n_cat) each column's touched rows: parts[col_begin[j], col_end[j])
   // One-hot training steps add, per row, only the codes that differ from their column's most frequent one
   // (census: 65% of the codes are) to the sum of the most frequent rows, as differences to those rows; the
   // most frequent rows' gradients are the batch's sum of dz less the column's other rows'. A table too large
@@ -90,7 +98,9 @@ struct Executor::Impl {
     std::vector<size_t> tower_w, tower_b;
   } off;
 
-  void collect_touched(const BatchView& batch);
+  // Thread t's share of the sparse bookkeeping: counts the batch's codes of its categorical columns (checking
+  // them), lists the rows they touch into its part of `parts`, and finds each column's most frequent row.
+  void count_columns(Workspace& w, size_t t, size_t nt, const BatchView& batch);
   // Thread t's categorical columns [begin, end).
   std::pair<size_t, size_t> cat_columns(size_t t, size_t nt) const { return {n_cat * t / nt, n_cat * (t + 1) / nt}; }
   // Table rows [begin, end) of thread t's categorical columns: the rows only it scatters into and updates
@@ -173,7 +183,6 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
   m.embedding = m.n_cat > 0 && spec.cat_encoding == CatEncoding::embedding;
   m.dim = m.embedding ? static_cast<size_t>(spec.embedding_dim) : 0;
   m.cat_offsets = model.cat_offsets();
-  m.norm.assign(static_cast<size_t>(m.n_task), 0.0);
   m.pool = std::make_unique<detail::WorkerPool>(n_threads_);
 
   m.off.first_w = model.tensor("first.w").offset;
@@ -186,8 +195,11 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
     m.table_width = static_cast<size_t>(t.shape[1]);
     m.count.assign(static_cast<size_t>(spec.total_categories()), 0);
     m.mode_row.assign(m.n_cat, 0);
-    m.touched_col.assign(m.n_cat + 1, 0);
-    m.touched.reserve(std::min<size_t>(m.count.size(), max_batch * m.n_cat));
+    m.col_begin.assign(m.n_cat, 0);
+    m.col_end.assign(m.n_cat, 0);
+    // A thread lists at most min(its table rows, rows x its columns), and those bounds sum to at most this.
+    m.parts.resize(std::min<size_t>(m.count.size(), max_batch * m.n_cat));
+    m.touched.reserve(m.parts.size());
     m.lists = m.onehot && m.count.size() * m.N * sizeof(float) <= Impl::kMaxDeltaBytes;
     m.stale.reserve(m.touched.capacity());
   }
@@ -270,6 +282,7 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
       w.table_sum.resize(m.N);
     }
     w.loss.assign(T, 0.0);
+    w.norm.assign(T, 0.0);
   }
 }
 
@@ -448,59 +461,75 @@ void Executor::Impl::backward(Workspace& w, const float* params, float* grads, c
   }
 }
 
-// Counts every (column, code) of the batch, checking the codes on the way, and lists the counted rows in
-// order: a small table by a scan (cheaper than sorting the list: the sort and the per-entry bookkeeping took
-// 30 us of a census step, serial before the threads start), a large one by a sort. Then each column's most
-// frequent row (ties: the lowest).
-void Executor::Impl::collect_touched(const BatchView& batch) {
+// Counts every code of thread t's columns in the batch, checking the codes on the way, and lists the counted
+// rows in order into the thread's part of `parts`: a small range of table rows by a scan (cheaper than sorting
+// the list: the sort and the per-entry bookkeeping took 30 us of a census step), a large one by a sort. Then
+// each column's most frequent row (ties: the lowest). The columns' table rows are disjoint, so the threads
+// count without sharing a counter.
+void Executor::Impl::count_columns(Workspace& w, size_t t, size_t nt, const BatchView& batch) {
+  const size_t B = batch.rows;
+  const auto [jb, je] = cat_columns(t, nt);
+  const auto [row_begin, row_end] = table_rows(t, nt);
+  auto bound = [&](size_t u) {  // the most rows thread u can list
+    const auto [cb, ce] = cat_columns(u, nt);
+    const auto [rb, re] = table_rows(u, nt);
+    return std::min(re - rb, B * (ce - cb));
+  };
+  w.part_at = 0;
+  for (size_t u = 0; u < t; ++u) w.part_at += bound(u);
+  w.part_n = 0;
   // Restrict: without it every count reloads the loop's operands.
   const int64_t* __restrict card = spec->cat_cardinality.data();
   const int64_t* __restrict offsets = cat_offsets.data();
   uint32_t* __restrict counts = count.data();
   bool valid = true;
-  for (size_t i = 0; i < batch.rows && valid; ++i) {
+  for (size_t i = 0; i < B && valid; ++i) {
     const int32_t* __restrict codes = batch.cat + i * n_cat;
-    for (size_t j = 0; j < n_cat; ++j) {
+    for (size_t j = jb; j < je; ++j) {
       const auto code = static_cast<uint64_t>(static_cast<int64_t>(codes[j]));  // negative: huge
       valid = valid && code < static_cast<uint64_t>(card[j]);
-      ++counts[valid ? static_cast<size_t>(offsets[j]) + code : 0];  // row 0 stands in; cleared below
+      ++counts[valid ? static_cast<size_t>(offsets[j]) + code : row_begin];  // this thread's first row stands in
     }
   }
-  if (!valid) std::fill(count.begin(), count.end(), 0u);  // as it was: the executor stays usable
-  MMOE_CHECK(valid, "categorical code out of range");
-  std::swap(touched, stale);
-  touched.clear();
-  if (count.size() <= 4 * batch.rows * n_cat) {
-    for (size_t r = 0; r < count.size(); ++r)
-      if (count[r]) touched.push_back(static_cast<int32_t>(r));
+  w.codes_valid = valid;
+  if (!valid) {  // as it was: the executor stays usable
+    std::fill(count.begin() + static_cast<ptrdiff_t>(row_begin), count.begin() + static_cast<ptrdiff_t>(row_end), 0u);
+    return;
+  }
+  int32_t* const part = parts.data() + w.part_at;
+  size_t n = 0;
+  if (row_end - row_begin <= 4 * B * (je - jb)) {
+    for (size_t r = row_begin; r < row_end; ++r)
+      if (count[r]) part[n++] = static_cast<int32_t>(r);
   } else {
     constexpr uint32_t kListed = 1u << 31;  // above any count (a batch has fewer rows)
-    for (size_t i = 0; i < batch.rows; ++i)
-      for (size_t j = 0; j < n_cat; ++j) {
+    for (size_t i = 0; i < B; ++i)
+      for (size_t j = jb; j < je; ++j) {
         const size_t r = static_cast<size_t>(cat_offsets[j] + batch.cat[i * n_cat + j]);
         if (!(count[r] & kListed)) {
           count[r] |= kListed;
-          touched.push_back(static_cast<int32_t>(r));
+          part[n++] = static_cast<int32_t>(r);
         }
       }
-    std::sort(touched.begin(), touched.end());
-    for (int32_t r : touched) count[static_cast<size_t>(r)] &= ~kListed;
+    std::sort(part, part + n);
+    for (size_t k = 0; k < n; ++k) count[static_cast<size_t>(part[k])] &= ~kListed;
   }
+  w.part_n = n;
   size_t k = 0;
-  for (size_t j = 0; j < n_cat; ++j) {
-    touched_col[j] = static_cast<uint32_t>(k);
+  for (size_t j = jb; j < je; ++j) {
+    col_begin[j] = static_cast<uint32_t>(w.part_at + k);
     const auto end = j + 1 < n_cat ? cat_offsets[j + 1] : static_cast<int64_t>(count.size());
     uint32_t best = 0;
-    for (; k < touched.size() && touched[k] < end; ++k) {
-      const auto r = static_cast<size_t>(touched[k]);
+    for (; k < n && part[k] < end; ++k) {
+      const auto r = static_cast<size_t>(part[k]);
       if (count[r] > best) {
         best = count[r];
-        mode_row[j] = touched[k];
+        mode_row[j] = part[k];
       }
       count[r] = 0;
     }
+    col_end[j] = static_cast<uint32_t>(w.part_at + k);
   }
-  touched_col[n_cat] = static_cast<uint32_t>(k);
 }
 
 void Executor::Impl::prepare_lists(Workspace& w, const float* params, const BatchView& batch) const {
@@ -510,10 +539,10 @@ void Executor::Impl::prepare_lists(Workspace& w, const float* params, const Batc
   for (size_t j = 0; j < n_cat; ++j) {
     const float* __restrict mode = table + static_cast<size_t>(mode_row[j]) * N;
     for (size_t c = 0; c < N; ++c) base[c] += mode[c];
-    for (uint32_t k = touched_col[j]; k < touched_col[j + 1]; ++k) {
-      if (touched[k] == mode_row[j]) continue;
-      const float* __restrict row = table + static_cast<size_t>(touched[k]) * N;
-      float* __restrict d = w.delta.data() + static_cast<size_t>(touched[k]) * N;
+    for (uint32_t k = col_begin[j]; k < col_end[j]; ++k) {
+      if (parts[k] == mode_row[j]) continue;
+      const float* __restrict row = table + static_cast<size_t>(parts[k]) * N;
+      float* __restrict d = w.delta.data() + static_cast<size_t>(parts[k]) * N;
       for (size_t c = 0; c < N; ++c) d[c] = row[c] - mode[c];
     }
   }
@@ -554,9 +583,9 @@ void Executor::Impl::scatter_listed(size_t t, size_t nt, float* grads) {
   for (size_t j = jb; j < je; ++j) {
     float* __restrict mode = table_grad + static_cast<size_t>(mode_row[j]) * N;
     std::copy(total, total + N, mode);
-    for (uint32_t k = touched_col[j]; k < touched_col[j + 1]; ++k) {
-      if (touched[k] == mode_row[j]) continue;
-      const float* __restrict g = table_grad + static_cast<size_t>(touched[k]) * N;
+    for (uint32_t k = col_begin[j]; k < col_end[j]; ++k) {
+      if (parts[k] == mode_row[j]) continue;
+      const float* __restrict g = table_grad + static_cast<size_t>(parts[k]) * N;
       for (size_t c = 0; c < N; ++c) mode[c] -= g[c];
     }
   }
@@ -570,7 +599,8 @@ void Executor::fused_update(Impl& m, const StepUpdate& update, size_t t, size_t 
   Workspace& w = m.ws[t];
   const size_t dbegin = dense_floats * t / nt, dend = dense_floats * (t + 1) / nt;
   const auto [row_begin, row_end] = m.table_rows(t, nt);
-  const auto [first_touched, last_touched] = Impl::in_range(m.touched, {row_begin, row_end});
+  const int32_t* const first_touched = m.parts.data() + w.part_at;  // this thread's rows (count_columns)
+  const int32_t* const last_touched = first_touched + w.part_n;
   // Untouched table rows have zero gradients (cleared when last touched), so the touched ones are all to check.
   w.finite = kernels::all_finite(grads + dbegin, dend - dbegin);
   for (auto r = first_touched; w.finite && r != last_touched; ++r)
@@ -593,15 +623,23 @@ void Executor::fused_update(Impl& m, const StepUpdate& update, size_t t, size_t 
   }
 }
 
-const LossReport& Executor::forward_backward(const BatchView& batch) { return step(batch, nullptr); }
+const LossReport& Executor::forward_backward(const BatchView& batch) { return step(batch, nullptr, nullptr); }
 
 const LossReport& Executor::forward_backward(const BatchView& batch, const StepUpdate& update) {
-  return step(batch, &update);
+  return step(batch, &update, nullptr);
+}
+
+const LossReport& Executor::forward_backward(const BatchView& batch, const BatchFill& fill) {
+  return step(batch, nullptr, &fill);
+}
+
+const LossReport& Executor::forward_backward(const BatchView& batch, const StepUpdate& update, const BatchFill& fill) {
+  return step(batch, &update, &fill);
 }
 
 bool Executor::last_update_applied() const { return impl_->update_applied; }
 
-const LossReport& Executor::step(const BatchView& batch, const StepUpdate* update) {
+const LossReport& Executor::step(const BatchView& batch, const StepUpdate* update, const BatchFill* fill) {
   Impl& m = *impl_;
   m.update_applied = false;
   MMOE_CHECK(batch.rows <= max_batch_, "batch larger than the executor's max_batch");
@@ -609,12 +647,11 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
   const size_t T = static_cast<size_t>(m.n_task);
   const size_t B = batch.rows;
   const ModelSpec& s = *m.spec;
-  for (size_t k = 0; k < T; ++k) m.norm[k] = kernels::label_mass(batch.labels + k, batch.weights, B, T);
 
   // Rows of the sparse table this batch touches: the optimizer may update only them. The rows the batch
-  // before touched are cleared inside the step, each by the thread that owns it.
+  // before touched (now `stale`) are cleared inside the step, each by the thread that owns it.
   const bool sparse = m.onehot || m.embedding;
-  if (sparse) m.collect_touched(batch);
+  if (sparse) std::swap(m.touched, m.stale);
 
   float* params = model_.params().data();
   float* grads = model_.grads().data();
@@ -633,6 +670,19 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
     Workspace& w = m.ws[t];
     w.r0 = B * t / static_cast<size_t>(nt);
     w.rows = B * (t + 1) / static_cast<size_t>(nt) - w.r0;
+    // Each thread copies its own slice of a shuffled batch in (its rows' cache misses overlap the other's);
+    // the label mass and the code counts below read every row.
+    if (fill) {
+      fill->fill(fill->ctx, w.r0, w.r0 + w.rows);
+      if (nt > 1) m.pool->barrier();
+    }
+    for (size_t k = 0; k < T; ++k) w.norm[k] = kernels::label_mass(batch.labels + k, batch.weights, B, T);
+    if (sparse) {
+      m.count_columns(w, t, static_cast<size_t>(nt), batch);
+      if (nt > 1) m.pool->barrier();
+      for (size_t u = 0; u < static_cast<size_t>(nt); ++u)
+        if (!m.ws[u].codes_valid) return;  // every thread sees the same flags: none goes on to a barrier
+    }
     // With several threads every thread, thread 0 too, backpropagates into its own buffer: the model's
     // gradients are written only by the reduction below, each half by one thread, so no thread's backward
     // writes cache lines the other core wrote last (thread 0 writing into the model's arena directly kept
@@ -647,7 +697,7 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
     for (size_t k = 0; k < T; ++k) {
       kernels::TaskColumn col{w.out.data() + k, batch.labels + w.r0 * T + k, batch.weights ? batch.weights + w.r0 : nullptr,
                               w.dout.data() + k, w.rows, T, T};
-      const float scale = m.norm[k] > 0.0 ? static_cast<float>(s.tasks[k].loss_weight / m.norm[k]) : 0.0f;
+      const float scale = w.norm[k] > 0.0 ? static_cast<float>(s.tasks[k].loss_weight / w.norm[k]) : 0.0f;
       w.loss[k] = s.tasks[k].kind == TaskKind::binary ? kernels::bce_logits_loss(col, scale)
                                                       : kernels::squared_error_loss(col, scale);
     }
@@ -690,12 +740,28 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
   };
   m.pool->run(nt, slice);
 
+  if (sparse) {
+    bool valid = true;
+    for (size_t t = 0; t < static_cast<size_t>(nt); ++t) {
+      valid = valid && m.ws[t].codes_valid;
+      m.ws[t].codes_valid = true;
+    }
+    if (!valid) std::swap(m.touched, m.stale);  // nothing was cleared or written
+    MMOE_CHECK(valid, "categorical code out of range");
+    m.touched.clear();  // capacity reserved for every part: no allocation
+    for (size_t t = 0; t < static_cast<size_t>(nt); ++t) {
+      const int32_t* part = m.parts.data() + m.ws[t].part_at;
+      m.touched.insert(m.touched.end(), part, part + m.ws[t].part_n);
+    }
+  }
+
+  const std::vector<double>& norm = m.ws[0].norm;
   loss_.per_task.assign(T, 0.0);
   loss_.total = 0.0;
   for (size_t k = 0; k < T; ++k) {
     double sum = 0.0;
     for (const Workspace& w : m.ws) sum += w.loss[k];
-    loss_.per_task[k] = m.norm[k] > 0.0 ? sum / m.norm[k] : 0.0;
+    loss_.per_task[k] = norm[k] > 0.0 ? sum / norm[k] : 0.0;
     loss_.total += s.tasks[k].loss_weight * loss_.per_task[k];
   }
   return loss_;

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "mmoe/error.h"
+
 namespace mmoe::detail {
 
 namespace {
@@ -29,7 +31,8 @@ void copy_words(void* dst, const void* src, size_t n) {
 
 void BatchStager::FreeDeleter::operator()(void* p) const { std::free(p); }
 
-BatchStager::BatchStager(const Dataset& data, size_t max_rows, size_t max_packed_bytes) : data_(data) {
+BatchStager::BatchStager(const Dataset& data, size_t max_rows, size_t max_packed_bytes)
+    : data_(data), max_rows_(max_rows) {
   const Dataset& d = data_;
   dense_.resize(max_rows * d.n_dense);
   cat_.resize(max_rows * d.n_cat);
@@ -89,13 +92,30 @@ void BatchStager::copy_row(size_t i, size_t r) {
   if (!weights_.empty()) copy_words(weights_.data() + i, weight, 1);
 }
 
-BatchView BatchStager::stage(const size_t* rows, size_t n) {
-  for (size_t i = 0; i < std::min(n, kPrefetchAhead); ++i) prefetch_row(rows[i]);
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kPrefetchAhead < n) prefetch_row(rows[i + kPrefetchAhead]);
-    copy_row(i, rows[i]);
-  }
+BatchView BatchStager::prepare(const size_t* rows, size_t n) {
+  MMOE_CHECK(n <= max_rows_, "batch larger than the stager's buffers");
+  rows_ = rows;
+  n_ = n;
   return BatchView{n, dense_.data(), cat_.data(), labels_.data(), weights_.empty() ? nullptr : weights_.data()};
+}
+
+void BatchStager::copy(size_t begin, size_t end) {
+  end = std::min(end, n_);
+  for (size_t i = begin; i < std::min(end, begin + kPrefetchAhead); ++i) prefetch_row(rows_[i]);
+  for (size_t i = begin; i < end; ++i) {
+    if (i + kPrefetchAhead < end) prefetch_row(rows_[i + kPrefetchAhead]);
+    copy_row(i, rows_[i]);
+  }
+}
+
+BatchFill BatchStager::fill() {
+  return BatchFill{this, [](void* ctx, size_t begin, size_t end) { static_cast<BatchStager*>(ctx)->copy(begin, end); }};
+}
+
+BatchView BatchStager::stage(const size_t* rows, size_t n) {
+  const BatchView view = prepare(rows, n);
+  copy(0, n);
+  return view;
 }
 
 }  // namespace mmoe::detail

@@ -386,13 +386,14 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
     for (; st.batch < steps_per_epoch && st.step < total_steps; ++st.batch) {
       const size_t begin = static_cast<size_t>(st.batch) * bs;
       const size_t n = std::min(bs, train_set.rows - begin);
-      const BatchView batch = stager.stage(order.data() + begin, n);
+      // The step's threads copy the batch in (stager.fill()), each its own slice.
+      const BatchView batch = stager.prepare(order.data() + begin, n);
       lr = learning_rate(c, st.epoch, st.step, total_steps);
       // Without clipping, the update runs inside the step, each thread on the parameters it just summed; it is
       // skipped when anything is not finite, and the checks below then name what went wrong.
       const bool fused = c.clip_grad_norm <= 0.0;
-      const LossReport& loss = fused ? exec.forward_backward(batch, opt.fused_update(model, lr))
-                                     : exec.forward_backward(batch);
+      const LossReport& loss = fused ? exec.forward_backward(batch, opt.fused_update(model, lr), stager.fill())
+                                     : exec.forward_backward(batch, stager.fill());
       // An applied fused update means the executor found every loss and gradient finite.
       if (!fused || !exec.last_update_applied()) {
         if (!std::isfinite(loss.total)) throw diverged_loss(model, exec, loss, st.step + 1, st.epoch);

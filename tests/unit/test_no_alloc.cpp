@@ -1,6 +1,7 @@
 // The steady-state training step allocates nothing: Executor::forward_backward + Optimizer::step, the fused
-// step (forward_backward with Optimizer::fused_update), and predict
-// after warm-up, counted by replacing the C allocator in this test binary.
+// step (forward_backward with Optimizer::fused_update), the trainer's step (the same, its threads copying a
+// shuffled batch in from a BatchStager), and predict after warm-up, counted by replacing the C allocator in
+// this test binary.
 //
 // Every heap allocation in the process ends in malloc/calloc/realloc or an aligned variant: operator new
 // (libstdc++), Eigen, oneDNN and libgomp all call them. This file defines those functions (forwarding to
@@ -14,11 +15,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <vector>
 
+#include "mmoe/dataset.h"
 #include "mmoe/model.h"
 #include "mmoe/optim.h"
+#include "train/batch_stager.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define MMOE_COUNT_ALLOCS 0
@@ -96,6 +100,17 @@ struct Data {
     return {n, n_dense ? dense.data() + begin * n_dense : nullptr, n_cat ? cat.data() + begin * n_cat : nullptr,
             labels.data() + begin * n_task, nullptr};
   }
+  mmoe::Dataset dataset() const {
+    mmoe::Dataset d;
+    d.rows = rows;
+    d.n_dense = n_dense;
+    d.n_cat = n_cat;
+    d.n_task = n_task;
+    d.dense = dense;
+    d.cat = cat;
+    d.labels = labels;
+    return d;
+  }
 };
 
 Data make_data(const mmoe::ModelSpec& spec, size_t rows) {
@@ -140,10 +155,17 @@ long steady_state_allocs(const mmoe::ModelSpec& spec, int threads, bool lazy_spa
   oc.lazy_sparse = lazy_sparse;
   mmoe::Optimizer opt(model, oc);
   std::vector<float> out(256 * data.n_task);
+  const mmoe::Dataset set = data.dataset();
+  mmoe::detail::BatchStager stager(set, 256);
+  std::vector<size_t> order(data.rows);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::shuffle(order.begin(), order.end(), std::mt19937(4));
   auto step = [&](size_t begin, size_t n) {
     exec.forward_backward(data.batch(begin, n));
     opt.step(model, 1e-3, exec.touched_rows());
-    exec.forward_backward(data.batch(begin, n), opt.fused_update(model, 1e-3));  // the trainer's fused step
+    exec.forward_backward(data.batch(begin, n), opt.fused_update(model, 1e-3));
+    const mmoe::BatchView staged = stager.prepare(order.data() + begin, n);  // the trainer's step
+    exec.forward_backward(staged, opt.fused_update(model, 1e-3), stager.fill());
     exec.predict(data.batch(begin, n), out.data());
   };
   for (int i = 0; i < 3; ++i) {

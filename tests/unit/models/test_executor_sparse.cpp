@@ -97,11 +97,13 @@ TEST_P(ExecutorSparse, ACodeOutOfRangeThrowsAndLeavesTheExecutorUsable) {
   std::mt19937 gen(9);
   const Batch first = batch_for(spec, 64, gen);
   exec.forward_backward(first.view());
-  for (int32_t bad : {-1, static_cast<int32_t>(spec.cat_cardinality[1])}) {
-    Batch broken = batch_for(spec, 64, gen);
-    broken.cat[40 * 3 + 1] = bad;
-    EXPECT_THROW(exec.forward_backward(broken.view()), mmoe::Error);
-  }
+  // Two threads count the codes, thread 0 column 0 and thread 1 columns 1 and 2: a bad code in either's.
+  for (size_t column : {size_t{1}, size_t{0}})
+    for (int32_t bad : {-1, static_cast<int32_t>(spec.cat_cardinality[column])}) {
+      Batch broken = batch_for(spec, 64, gen);
+      broken.cat[40 * 3 + column] = bad;
+      EXPECT_THROW(exec.forward_backward(broken.view()), mmoe::Error) << "column " << column << " code " << bad;
+    }
   const Batch next = batch_for(spec, 64, gen);
   exec.forward_backward(next.view());
   EXPECT_EQ(exec.touched_rows(), expected_touched(model, next));

@@ -1,8 +1,10 @@
 // BatchStager: a staged batch holds exactly the listed rows, in order, whether the rows are read from the
-// stager's packed copy or in place; with and without weights, dense or categorical columns.
+// stager's packed copy or in place; with and without weights, dense or categorical columns; copied in pieces
+// from two threads (an Executor step's fill) it is the same batch.
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -55,6 +57,28 @@ TEST(BatchStager, StagesTheListedRowsPackedOrInPlace) {
         else EXPECT_EQ(b.weights, nullptr);
       }
     }
+  }
+}
+
+TEST(BatchStager, CopiesInPiecesFromSeveralThreadsWhatItStagesInOne) {
+  const mmoe::Dataset d = dataset(500, 5, 3, true);
+  for (size_t limit : {mmoe::detail::BatchStager::kMaxPackedBytes, size_t{0}}) {
+    mmoe::detail::BatchStager whole(d, 64, limit), pieces(d, 64, limit);
+    std::mt19937 gen(8);
+    std::vector<size_t> rows(61);
+    for (size_t& r : rows) r = gen() % d.rows;
+    const mmoe::BatchView a = whole.stage(rows.data(), rows.size());
+    const mmoe::BatchView b = pieces.prepare(rows.data(), rows.size());
+    const mmoe::BatchFill fill = pieces.fill();
+    std::thread other([&] { fill.fill(fill.ctx, 30, 61); });
+    fill.fill(fill.ctx, 0, 30);
+    other.join();
+    ASSERT_EQ(b.rows, rows.size());
+    EXPECT_EQ(std::memcmp(a.dense, b.dense, rows.size() * d.n_dense * sizeof(float)), 0);
+    EXPECT_EQ(std::memcmp(a.cat, b.cat, rows.size() * d.n_cat * sizeof(int32_t)), 0);
+    EXPECT_EQ(std::memcmp(a.labels, b.labels, rows.size() * d.n_task * sizeof(float)), 0);
+    EXPECT_EQ(std::memcmp(a.weights, b.weights, rows.size() * sizeof(float)), 0);
+    expect_rows(b.dense, d.dense, rows, d.n_dense);
   }
 }
 
