@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -96,6 +97,37 @@ BENCHMARK(BM_FirstLayerWgrad<Impl::fast>)->Arg(1)->Arg(16)->Arg(128)->Arg(2048);
 BENCHMARK(BM_FirstLayerWgrad<Impl::ref>)->Arg(16)->Arg(128);
 BENCHMARK(BM_FirstLayerWgrad<Impl::eigen>)->Arg(16)->Arg(128)->Arg(2048);
 BENCHMARK(BM_FirstLayerWgrad<Impl::onednn>)->Arg(16)->Arg(128)->Arg(2048);
+
+// ---- the wide config's first layer (d = 512, 8 experts x 256 + 2 gates x 8 = 2064 columns): the packed
+// GEMM path (linear_packed.cpp), forward and weight gradient, against the libraries ----
+constexpr size_t kWideD = 512, kWideN = 2064;
+
+template <Impl kImpl, bool kWgrad>
+void BM_WideFirstLayer(benchmark::State& state) {
+  const size_t R = static_cast<size_t>(state.range(0));
+  auto x = random_buffer(R * kWideD, 1), w = random_buffer(kWideD * kWideN, 2), dz = random_buffer(R * kWideN, 3);
+  AlignedBuffer<float> out(std::max(R, kWideD) * kWideN);
+  const ConstMatrixView xv{x.data(), R, kWideD, kWideD}, dzv{dz.data(), R, kWideN, kWideN};
+  for (auto _ : state) {
+    if constexpr (kImpl == Impl::fast) {
+      if constexpr (kWgrad) linear_wgrad(xv, dzv, out.data(), kWideN, false);
+      else linear_forward(xv, w.data(), kWideN, nullptr, 0, MatrixView{out.data(), R, kWideN, kWideN});
+    } else {
+      set_gemm_backend(kImpl == Impl::eigen ? GemmBackend::eigen : GemmBackend::onednn);
+      if constexpr (kWgrad) gemm(true, false, kWideD, kWideN, R, 1.0f, x.data(), kWideD, dz.data(), kWideN, 0.0f, out.data(), kWideN);
+      else gemm(false, false, R, kWideN, kWideD, 1.0f, x.data(), kWideD, w.data(), kWideN, 0.0f, out.data(), kWideN);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_gemm_backend(GemmBackend::eigen);
+  set_flops(state, 2.0 * static_cast<double>(R * kWideN * kWideD));
+}
+BENCHMARK(BM_WideFirstLayer<Impl::fast, false>)->Arg(128)->Arg(512);
+BENCHMARK(BM_WideFirstLayer<Impl::eigen, false>)->Arg(128)->Arg(512);
+BENCHMARK(BM_WideFirstLayer<Impl::onednn, false>)->Arg(128)->Arg(512);
+BENCHMARK(BM_WideFirstLayer<Impl::fast, true>)->Arg(128)->Arg(512);
+BENCHMARK(BM_WideFirstLayer<Impl::eigen, true>)->Arg(128)->Arg(512);
+BENCHMARK(BM_WideFirstLayer<Impl::onednn, true>)->Arg(128)->Arg(512);
 
 // ---- a deeper expert layer (16 -> 16, per expert, on its column block) and a tower layer (16 -> 8) ----
 template <bool kFast>

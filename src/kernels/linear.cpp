@@ -4,8 +4,9 @@
 //   for p in [0, P): for v: b_v = B(p, L v .. L v + L - 1); for i: acc[i][v] += A(i, p) * b_v
 // with A(i, p) read at a[i * a_rs + p * a_ks]. The forward product (A W) walks p along A's rows
 // (a_rs = lda, a_ks = 1); the weight gradient (A^T D) walks p along the batch (a_rs = 1, a_ks = lda), so it
-// is the same kernel with C's rows being A's columns. Nothing is packed: the operands of these layers fit
-// in L1/L2, and packing costs more than it saves at these sizes. Most of the training time is spent here.
+// is the same kernel with C's rows being A's columns. Nothing is packed: the operands of the paper's and the
+// census config's layers fit in L1/L2, and packing costs more than it saves at these sizes; larger products
+// (the wide config's) take the packed path of linear_packed.cpp. Most of the training time is spent here.
 // Written once in kernels/simd.h's vocabulary: AVX-512, AVX2 + FMA, or scalar, whichever the build targets;
 // every output is summed over p in ascending order in all three.
 #include "kernels/linear.h"
@@ -14,30 +15,15 @@
 #include <array>
 #include <utility>
 
+#include "kernels/linear_product.h"
 #include "kernels/simd.h"
 
 namespace mmoe::kernels {
 
 namespace {
 
-// What happens to a finished tile: x = acc (+ old C) (+ bias), ReLU on columns < relu_cols, C = x.
-struct Epilogue {
-  const float* bias = nullptr;  // indexed by absolute column
-  size_t relu_cols = 0;
-  bool accumulate = false;
-};
-
-// One product: C (rows, cols) <- sum_p A(i, p) B(p, j) for p < depth.
-struct Product {
-  const float* a;
-  size_t a_rs, a_ks;  // A(i, p) = a[i * a_rs + p * a_ks]
-  const float* b;
-  size_t ldb;
-  size_t depth;
-  float* c;
-  size_t ldc;
-  size_t rows, cols;
-};
+using detail::Epilogue;
+using detail::Product;
 
 namespace v = simd;
 constexpr size_t L = v::kLanes;
@@ -155,6 +141,7 @@ constexpr size_t kPanelRowMultiple = v::kRegisters >= 32 ? 48 : 42;
 void run(const Product& q, const Epilogue& ep) {
   if (q.rows == 0 || q.cols == 0) return;
   if (q.depth == 0) return run_columns(q, ep);  // C = [C +] bias: nothing to block
+  if (detail::prefer_packed(q)) return detail::run_packed(q, ep);
   if (q.a_ks == 1) {  // forward form: A (rows, depth) row-major
     const size_t panel =
         std::max<size_t>(1, kPanelBytes / (q.depth * sizeof(float)) / kPanelRowMultiple) * kPanelRowMultiple;

@@ -230,3 +230,15 @@ TEST(NoAlloc, DeeperExpertsAndTowers) {
   s.tower_units = {16, 8};
   EXPECT_EQ(steady_state_allocs(s, 2, false), 0);
 }
+
+// Products large enough for the packed GEMM path (first layer 64 x 1040: B rows of 4 KB), whose panels are
+// per-thread buffers allocated by a thread's first large product, before the counted steps.
+TEST(NoAlloc, PackedProducts) {
+#if !MMOE_COUNT_ALLOCS
+  GTEST_SKIP() << "sanitizer build: the allocator is not replaced";
+#endif
+  mmoe::ModelSpec s = spec_of(mmoe::Arch::mmoe, 0, mmoe::CatEncoding::onehot);
+  s.n_dense = 64;
+  s.expert_units = {128};
+  for (int threads : {1, 2}) EXPECT_EQ(steady_state_allocs(s, threads, false), 0) << "threads " << threads;
+}

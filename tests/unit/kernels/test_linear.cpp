@@ -1,5 +1,6 @@
 // The register-blocked GEMM kernels against their double-precision triple loops, over shapes that hit
-// every tile width (1-4 vectors), partial vectors, edge row tiles, strided views, accumulation and ReLU.
+// every tile width (1-4 vectors), partial vectors, edge row tiles, strided views, accumulation and ReLU,
+// unpacked and packed (linear_packed.cpp: partial A blocks, B panels and depth blocks, several B blocks).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,10 +23,14 @@ struct Shape {
 float tol(size_t k) { return 4e-7f * static_cast<float>(std::max<size_t>(k, 32)); }
 // Rows 1..37 cover every edge tile of MR = 6, 8, 12, 14, 16; columns cover 1..4-vector blocks and tails. The
 // last three are cut into cache panels (forward: 491 and 96 rows) and depth chunks (weight gradient) with a
-// partial last panel or chunk.
-const Shape kShapes[] = {{1, 100, 144},  {7, 100, 144},  {37, 100, 144}, {16, 16, 8},     {13, 8, 1},
-                         {33, 16, 16},   {5, 3, 17},     {9, 0, 20},     {64, 499, 144},  {21, 40, 64},
-                         {17, 7, 100},   {3, 512, 2064}, {1100, 100, 24}, {301, 499, 40}, {700, 64, 144}};
+// partial last panel or chunk. The packed path takes products whose B rows (or, in the weight gradient, A's
+// rows) are 4 KB or longer: 150 x 300 x 1100 (every edge: 150 = 2 x 72 + 6 rows, 300 = 2 x 128 + 44 depth,
+// 1100 = 68 x 16 + 12 columns), 100 x 1030 x 40 (the weight gradient only: A's rows of 1030) and
+// 70 x 70 x 4200 (two B blocks of up to 4096 columns).
+const Shape kShapes[] = {{1, 100, 144},   {7, 100, 144},  {37, 100, 144},  {16, 16, 8},     {13, 8, 1},
+                         {33, 16, 16},    {5, 3, 17},     {9, 0, 20},      {64, 499, 144},  {21, 40, 64},
+                         {17, 7, 100},    {3, 512, 2064}, {1100, 100, 24}, {301, 499, 40},  {700, 64, 144},
+                         {150, 300, 1100}, {100, 1030, 40}, {70, 70, 4200}};
 
 TEST(Linear, ForwardMatchesReference) {
   for (const Shape& s : kShapes)
@@ -102,18 +107,21 @@ TEST(Linear, ProductMatchesReference) {
 }
 
 TEST(Linear, DoesNotWriteOutsideTheView) {
-  // C is the middle column block of a wider buffer; the columns around it must keep their values.
-  const size_t m = 9, k = 10, n = 21, ldc = 40, col = 7;
-  auto a = random_buffer(m * k, 1), w = random_buffer(k * n, 2);
-  auto c0 = random_buffer(m * ldc, 3);
-  AlignedBuffer<float> c = c0;
-  mmoe::kernels::linear_forward(ConstMatrixView{a.data(), m, k, k}, w.data(), n, nullptr, n,
-                                MatrixView{c.data() + col, m, n, ldc});
-  for (size_t i = 0; i < m; ++i)
-    for (size_t j = 0; j < ldc; ++j)
-      if (j < col || j >= col + n) {
-        EXPECT_EQ(c[i * ldc + j], c0[i * ldc + j]) << i << "," << j;
-      }
+  // C is the middle column block of a wider buffer; the columns around it must keep their values
+  // (unpacked, and packed with a partial last B panel).
+  struct View { size_t m, k, n, ldc, col; };
+  for (const View s : {View{9, 10, 21, 40, 7}, View{70, 80, 1030, 1100, 7}}) {
+    auto a = random_buffer(s.m * s.k, 1), w = random_buffer(s.k * s.n, 2);
+    auto c0 = random_buffer(s.m * s.ldc, 3);
+    AlignedBuffer<float> c = c0;
+    mmoe::kernels::linear_forward(ConstMatrixView{a.data(), s.m, s.k, s.k}, w.data(), s.n, nullptr, s.n,
+                                  MatrixView{c.data() + s.col, s.m, s.n, s.ldc});
+    for (size_t i = 0; i < s.m; ++i)
+      for (size_t j = 0; j < s.ldc; ++j)
+        if (j < s.col || j >= s.col + s.n) {
+          ASSERT_EQ(c[i * s.ldc + j], c0[i * s.ldc + j]) << s.n << ": " << i << "," << j;
+        }
+  }
 }
 
 TEST(Linear, Transpose) {
