@@ -62,7 +62,13 @@ struct Workspace {
   bool finite = true;                      // fused update: this thread's losses and gradients are finite
 };
 
+// A batch is split only into slices worth a fork, a private-gradient reduction and two barriers (a few
+// microseconds): at least kMinMacsPerThread multiply-adds of forward work, and never more than
+// kMinRowsPerThread rows needed. The paper config's rows are 14.7k multiply-adds, so 32 rows as before;
+// the wide config's 1.1M, so its batch of 32 runs on two threads (2 alternating runs: Shared-Bottom
+// 2.5-3.2k -> 4.1-5.0k samples/s, MMoE 6.2-6.4k -> 8.8-9.5k); the census-sized config's 72k, 8 rows.
 constexpr size_t kMinRowsPerThread = 32;
+constexpr size_t kMinMacsPerThread = size_t{1} << 19;
 
 }  // namespace
 
@@ -89,6 +95,7 @@ struct Executor::Impl {
   bool lists = false;
   static constexpr size_t kMaxDeltaBytes = size_t{32} << 20;
   bool update_applied = false;         // the last fused update was applied (everything was finite)
+  size_t min_rows = kMinRowsPerThread; // the fewest rows a slice of a split batch gets
   size_t table_offset = 0, table_width = 0;
 
   // Parameter pointers (into model params / a gradient buffer) by offset.
@@ -220,11 +227,20 @@ Executor::Executor(Model& model, size_t max_batch, int n_threads)
   // another Executor may have left rows of its own behind.
   model.zero_grads();
 
+  // Forward multiply-adds of one row: the fused first layer, the deeper expert layers, the towers.
+  size_t row_macs = m.din * m.N;
+  for (size_t l = 1; l < L; ++l) row_macs += static_cast<size_t>(m.bank) * spec.expert_units[l - 1] * spec.expert_units[l];
+  for (size_t l = 0, in = static_cast<size_t>(m.H); l < n_tower; ++l) {
+    row_macs += static_cast<size_t>(m.n_task) * in * m.tower_width(l);
+    in = m.tower_width(l);
+  }
+  m.min_rows = std::clamp<size_t>((kMinMacsPerThread + row_macs - 1) / std::max<size_t>(row_macs, 1), 1, kMinRowsPerThread);
+
   // Workspaces: allocated once, for the largest slice a thread can get.
-  // Thread 0's workspace also holds a whole batch too small to split (fewer than 2 x kMinRowsPerThread rows),
+  // Thread 0's workspace also holds a whole batch too small to split (fewer than 2 x min_rows rows),
   // which then runs on one thread instead of being cut in slices to fit the others' workspaces.
   const size_t small_cap = (max_batch + static_cast<size_t>(n_threads_) - 1) / static_cast<size_t>(n_threads_);
-  const size_t cap0 = std::max(small_cap, std::min(max_batch, 2 * kMinRowsPerThread - 1));
+  const size_t cap0 = std::max(small_cap, std::min(max_batch, 2 * m.min_rows - 1));
   // The largest weight matrix that backward transposes: a tower or deeper expert layer, or the embedding rows.
   size_t wt_floats = m.embedding ? m.N * m.n_cat * m.dim : 0;
   for (size_t l = 1; l < L; ++l)
@@ -656,9 +672,9 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
   float* params = model_.params().data();
   float* grads = model_.grads().data();
   const size_t dense_floats = model_.dense_floats();
-  // Below kMinRowsPerThread rows a slice, the fork, the private-gradient clear and the reduction cost more
-  // than the split saves: such batches use fewer threads (still a fixed choice, so still deterministic).
-  size_t fewer = std::clamp<size_t>(B / kMinRowsPerThread, 1, static_cast<size_t>(n_threads_));
+  // Below min_rows rows a slice, the fork, the reduction and the barriers cost more than the split saves:
+  // such batches use fewer threads (a choice fixed by the shapes, so still deterministic).
+  size_t fewer = std::clamp<size_t>(B / m.min_rows, 1, static_cast<size_t>(n_threads_));
   // Workspaces after the first hold ceil(max_batch / threads) rows.
   while (fewer > 1 && (B + fewer - 1) / fewer > m.ws.back().cap) ++fewer;
   const int nt = static_cast<int>(fewer);

@@ -1,8 +1,10 @@
 // A step whose threads copy the batch in (Executor::forward_backward with a BatchFill) is bit-identical to the
 // same step on a batch copied beforehand: losses, gradients, touched rows, and the parameters after a fused
 // Adam update; the fill is asked for disjoint row ranges that cover the batch exactly once. Dense, one-hot
-// (scanned and sorted tables) and embedded inputs, one and two threads, batches split and not.
+// (scanned and sorted tables) and embedded inputs, one and two threads, batches split and not; and a model
+// heavy enough that a batch of 5 rows is split.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -120,6 +122,33 @@ TEST(ExecutorFill, StepsOnABatchTheThreadsCopyInEqualStepsOnACopiedBatch) {
       }
     }
   }
+}
+
+// A model whose rows are heavy (the wide config's scale: 0.53M multiply-adds a row) splits even a batch of 5
+// rows over two threads (2 + 3 rows, as the fill sees); the answer is one thread's within float rounding.
+TEST(ExecutorFill, AHeavyModelSplitsASmallBatch) {
+  mmoe::ModelSpec spec = spec_of(mmoe::Arch::mmoe, {}, mmoe::CatEncoding::onehot);
+  spec.n_dense = 256;
+  spec.n_expert = 8;
+  spec.expert_units = {256};
+  const Source src = source_for(spec, 5, 21);
+  mmoe::Model one(spec), two(spec);
+  one.init(4);
+  two.init(4);
+  mmoe::Executor exec_one(one, 8, 1), exec_two(two, 8, 2);
+  Source dst = src;
+  RowCopier copier{&src, &dst, {}};
+  const mmoe::LossReport a = exec_one.forward_backward(src.view());
+  const mmoe::LossReport b = exec_two.forward_backward(dst.view(), mmoe::BatchFill{&copier, &RowCopier::fill});
+  ASSERT_EQ(copier.ranges[0].size(), 1u);
+  ASSERT_EQ(copier.ranges[1].size(), 1u);
+  EXPECT_EQ(copier.ranges[0][0], std::make_pair(size_t{0}, size_t{2}));
+  EXPECT_EQ(copier.ranges[1][0], std::make_pair(size_t{2}, size_t{5}));
+  EXPECT_NEAR(a.total, b.total, 1e-6 * std::max(1.0, std::abs(a.total)));
+  float worst = 0.0f;
+  for (size_t i = 0; i < one.grads().size(); ++i)
+    worst = std::max(worst, std::abs(one.grads()[i] - two.grads()[i]) / std::max(1e-3f, std::abs(one.grads()[i])));
+  EXPECT_LT(worst, 1e-3f);
 }
 
 }  // namespace
