@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd.h"
+
 namespace mmoe::kernels {
 
 void bias_relu(MatrixView x, const float* bias) {
@@ -44,7 +46,13 @@ void col_sum(ConstMatrixView dy, float* db, bool accumulate) {
 }
 
 void copy(ConstMatrixView src, MatrixView dst) {
-  for (size_t i = 0; i < src.rows; ++i) std::memcpy(dst.row(i), src.row(i), src.cols * sizeof(float));
+  // Rows of a few vectors (a tower's weights, 8 floats a row) by vector moves: a memcpy call per row cost
+  // more than the copy (packing Shared-Bottom's 256 tower rows was ~0.5 us of a 2.5 us batch-1 prediction).
+  for (size_t i = 0; i < src.rows; ++i) {
+    const float* s = src.row(i);
+    float* d = dst.row(i);
+    for (size_t j = 0; j < src.cols; j += simd::kLanes) simd::store_n(d + j, src.cols - j, simd::load_n(s + j, src.cols - j));
+  }
 }
 
 void add(ConstMatrixView src, MatrixView dst) {

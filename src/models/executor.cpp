@@ -159,11 +159,10 @@ struct Executor::Impl {
   bool fused_towers = false;
   // wcat (H, T*ow0) <- tower.0.w (T, H, ow0).
   void pack_first_tower(Workspace& w, const float* params) const {
-    const size_t T = static_cast<size_t>(n_task), ow = tower_width(0);
-    const float* src = params + off.tower_w[0];
+    const size_t T = static_cast<size_t>(n_task), ow = tower_width(0), Hs = static_cast<size_t>(H);
+    const MatrixView wcat{w.wcat.data(), Hs, T * ow, T * ow};
     for (size_t k = 0; k < T; ++k)
-      for (size_t i = 0; i < static_cast<size_t>(H); ++i)
-        std::memcpy(w.wcat.data() + i * T * ow + k * ow, src + (k * H + i) * ow, ow * sizeof(float));
+      kernels::copy(ConstMatrixView{params + off.tower_w[0] + k * Hs * ow, Hs, ow, ow}, wcat.block_cols(k * ow, ow));
   }
 };
 

@@ -26,11 +26,12 @@ float tol(size_t k) { return 4e-7f * static_cast<float>(std::max<size_t>(k, 32))
 // partial last panel or chunk. The packed path takes products whose B rows (or, in the weight gradient, A's
 // rows) are 4 KB or longer: 150 x 300 x 1100 (every edge: 150 = 2 x 72 + 6 rows, 300 = 2 x 128 + 44 depth,
 // 1100 = 68 x 16 + 12 columns), 100 x 1030 x 40 (the weight gradient only: A's rows of 1030) and
-// 70 x 70 x 4200 (two B blocks of up to 4096 columns).
+// 70 x 70 x 4200 (two B blocks of up to 4096 columns). A single row of C takes blocks of up to 8 vectors:
+// 1 x 37 x 203 forward, 9 x 1 x 203 as the weight gradient (C's one row is A's one column).
 const Shape kShapes[] = {{1, 100, 144},   {7, 100, 144},  {37, 100, 144},  {16, 16, 8},     {13, 8, 1},
                          {33, 16, 16},    {5, 3, 17},     {9, 0, 20},      {64, 499, 144},  {21, 40, 64},
                          {17, 7, 100},    {3, 512, 2064}, {1100, 100, 24}, {301, 499, 40},  {700, 64, 144},
-                         {150, 300, 1100}, {100, 1030, 40}, {70, 70, 4200}};
+                         {150, 300, 1100}, {100, 1030, 40}, {70, 70, 4200}, {1, 37, 203}, {9, 1, 203}};
 
 TEST(Linear, ForwardMatchesReference) {
   for (const Shape& s : kShapes)
