@@ -8,7 +8,8 @@
 // Every GEMM of a training step (experts + gates in one first layer, forward and weight gradient; each task's
 // tower layers, forward, weight gradient and input gradient) is timed with each available implementation (this
 // project's kernels, oneDNN, Eigen), data-parallel: each of `threads` threads multiplies its own slice of the
-// batch at the same time, as the executor does. The best time per shape, summed over the step, is the ceiling:
+// batch by one shared copy of the weights at the same time, as the executor does (a copy per thread doubled
+// the weights' cache footprint: on the wide config the step then ran its GEMMs faster than this "ceiling"). The best time per shape, summed over the step, is the ceiling:
 // what a step would cost if it did nothing but its GEMMs at the best rate measured here. One JSON line per batch.
 #include <algorithm>
 #include <atomic>
@@ -84,12 +85,14 @@ struct Operands {
   }
 };
 
-// impl 0: this project's kernels; 1: kernels::gemm with oneDNN; 2: with Eigen.
-void run_once(const Shape& s, Operands& o, int impl) {
+// impl 0: this project's kernels; 1: kernels::gemm with oneDNN; 2: with Eigen. `w` holds B (and B^T): the
+// weights, which every thread of a step reads in its forward and input-gradient products; in the weight
+// gradient B is the thread's own output gradient (w = o).
+void run_once(const Shape& s, Operands& o, const Operands& w, int impl) {
   if (impl == 0) {
     switch (s.form) {
       case Form::forward:
-        k::linear_forward(ConstMatrixView{o.a.data(), s.m, s.k, s.k}, o.b.data(), s.n, nullptr, 0,
+        k::linear_forward(ConstMatrixView{o.a.data(), s.m, s.k, s.k}, w.b.data(), s.n, nullptr, 0,
                           MatrixView{o.c.data(), s.m, s.n, s.n});
         return;
       case Form::wgrad:  // A is (k, m): the batch is the reduction
@@ -97,7 +100,7 @@ void run_once(const Shape& s, Operands& o, int impl) {
                         o.c.data(), s.n);
         return;
       case Form::dgrad:  // W^T transposed once, as the executor does
-        k::linear_nn(ConstMatrixView{o.a.data(), s.m, s.k, s.k}, o.bt.data(), s.n, false,
+        k::linear_nn(ConstMatrixView{o.a.data(), s.m, s.k, s.k}, w.bt.data(), s.n, false,
                      MatrixView{o.c.data(), s.m, s.n, s.n});
         return;
     }
@@ -105,7 +108,7 @@ void run_once(const Shape& s, Operands& o, int impl) {
   k::set_gemm_backend(impl == 1 ? k::GemmBackend::onednn : k::GemmBackend::eigen);
   const bool ta = s.form == Form::wgrad;
   const bool tb = s.form == Form::dgrad;
-  k::gemm(ta, tb, s.m, s.n, s.k, 1.0f, o.a.data(), ta ? s.m : s.k, tb ? o.bt.data() : o.b.data(), tb ? s.k : s.n,
+  k::gemm(ta, tb, s.m, s.n, s.k, 1.0f, o.a.data(), ta ? s.m : s.k, tb ? w.bt.data() : (ta ? o : w).b.data(), tb ? s.k : s.n,
           0.0f, o.c.data(), s.n);
 }
 
@@ -129,7 +132,9 @@ double time_shape(const Shape& s, int impl, int threads, double min_time, int re
       // must not start a team of its own per call (that ran 4 threads on 2 cores and slowed it down).
       omp_set_num_threads(1);
       if (impl != 0) k::set_gemm_backend(impl == 1 ? k::GemmBackend::onednn : k::GemmBackend::eigen);
-      run_once(s, ops[static_cast<size_t>(t)], impl);  // warm: caches, oneDNN's first-call set-up
+      Operands& own = ops[static_cast<size_t>(t)];
+      const Operands& weights = s.form == Form::wgrad ? own : ops[0];  // one copy of the weights, as in a step
+      run_once(s, own, weights, impl);  // warm: caches, oneDNN's first-call set-up
       ++ready;
       if (t == 0) {
         while (ready.load() < threads) {
@@ -142,7 +147,7 @@ double time_shape(const Shape& s, int impl, int threads, double min_time, int re
       }
       int64_t n = 0;
       do {
-        for (int i = 0; i < 4; ++i) run_once(s, ops[static_cast<size_t>(t)], impl);
+        for (int i = 0; i < 4; ++i) run_once(s, own, weights, impl);
         n += 4;
       } while (Clock::now() < deadline);
       calls[static_cast<size_t>(t)] = n;
