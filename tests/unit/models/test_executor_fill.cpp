@@ -78,7 +78,8 @@ TEST(ExecutorFill, StepsOnABatchTheThreadsCopyInEqualStepsOnACopiedBatch) {
   const std::vector<mmoe::ModelSpec> specs = {
       spec_of(Arch::mmoe, {}, CatEncoding::onehot), spec_of(Arch::shared_bottom, {}, CatEncoding::onehot),
       spec_of(Arch::mmoe, {6, 7, 8}, CatEncoding::onehot), spec_of(Arch::mmoe, {20000, 20001, 5}, CatEncoding::onehot),
-      spec_of(Arch::omoe, {6, 7, 8}, CatEncoding::embedding)};
+      spec_of(Arch::omoe, {6, 7, 8}, CatEncoding::embedding),
+      spec_of(Arch::mmoe, {9}, CatEncoding::onehot)};  // one column: thread 0 counts none
   for (size_t c = 0; c < specs.size(); ++c) {
     const mmoe::ModelSpec& spec = specs[c];
     for (int threads : {1, 2}) {
