@@ -2,15 +2,14 @@
 //
 // The unpacked kernels (linear.cpp) read B by rows straight from the weights: at the wide config's first
 // layer (512 x 2064) a row of B is 8 KB, so every depth step of a tile touches another 4 KB page, past what
-// the hardware prefetchers follow, and the tile waits on L2. They ran that layer at 65 GFLOP/s forward and
-// 47-52 weight gradient on one Zen 3 core, where OpenBLAS runs 82-84. Here, as in BLIS and OpenBLAS, B is
+// the hardware prefetchers follow. They ran that layer at 65-73 GFLOP/s forward and 45-52 as its weight
+// gradient on one Zen 3 core, where OpenBLAS runs 82-84. Here, as in BLIS and OpenBLAS, B is
 // copied in blocks of KC rows into panels of NR columns (each a contiguous KC x NR strip that stays in L1
 // while a tile column walks it) and A into micro-panels of MR rows (contiguous KC x MR, streamed from L2), so
 // the micro-kernel reads two sequential streams. The tile is the unpacked kernels' (MR x NV vectors), so
 // both paths share their register budget; a block of KC depth steps is summed in registers and added to C,
 // KC blocks in ascending order, so results depend only on the shapes.
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/linear_product.h"
 #include "kernels/simd.h"
@@ -27,7 +26,7 @@ constexpr int kMR = v::kRegisters >= 32 ? 8 : 6;               // tile rows: kMR
 constexpr size_t kNR = static_cast<size_t>(kNV) * L;           // columns of a B panel
 constexpr size_t kKC = 128;                                    // depth of a block: a B panel of 8 KB (AVX2)
 constexpr size_t kMC = 72;                                     // rows of an A block: 36 KB (AVX2), in L2
-constexpr size_t kNC = 4096 / kNR * kNR;                       // columns of a B block: up to 4 MB, in L3
+constexpr size_t kNC = 4096 / kNR * kNR;                       // columns of a B block: up to 2 MB, in L3
 
 // Per-thread panels: the executor's threads each run their own products.
 struct Panels {
