@@ -92,29 +92,14 @@ struct AllocCounter {
   long count() const { return g_allocs.load(); }
 };
 
-struct Data {
-  std::vector<float> dense, labels;
-  std::vector<int32_t> cat;
-  size_t rows = 0, n_dense = 0, n_cat = 0, n_task = 0;
-  mmoe::BatchView batch(size_t begin, size_t n) const {
-    return {n, n_dense ? dense.data() + begin * n_dense : nullptr, n_cat ? cat.data() + begin * n_cat : nullptr,
-            labels.data() + begin * n_task, nullptr};
-  }
-  mmoe::Dataset dataset() const {
-    mmoe::Dataset d;
-    d.rows = rows;
-    d.n_dense = n_dense;
-    d.n_cat = n_cat;
-    d.n_task = n_task;
-    d.dense = dense;
-    d.cat = cat;
-    d.labels = labels;
-    return d;
-  }
-};
+// Rows [begin, begin + n) of d, read in place.
+mmoe::BatchView batch_of(const mmoe::Dataset& d, size_t begin, size_t n) {
+  return {n, d.n_dense ? d.dense.data() + begin * d.n_dense : nullptr, d.n_cat ? d.cat.data() + begin * d.n_cat : nullptr,
+          d.labels.data() + begin * d.n_task, nullptr};
+}
 
-Data make_data(const mmoe::ModelSpec& spec, size_t rows) {
-  Data d;
+mmoe::Dataset make_data(const mmoe::ModelSpec& spec, size_t rows) {
+  mmoe::Dataset d;
   d.rows = rows;
   d.n_dense = static_cast<size_t>(spec.n_dense);
   d.n_cat = spec.cat_cardinality.size();
@@ -149,24 +134,23 @@ mmoe::ModelSpec spec_of(mmoe::Arch arch, int n_cat, mmoe::CatEncoding enc) {
 long steady_state_allocs(const mmoe::ModelSpec& spec, int threads, bool lazy_sparse) {
   mmoe::Model model(spec);
   model.init(1);
-  const Data data = make_data(spec, 512);
+  const mmoe::Dataset data = make_data(spec, 512);
   mmoe::Executor exec(model, 256, threads);
   mmoe::OptimConfig oc;
   oc.lazy_sparse = lazy_sparse;
   mmoe::Optimizer opt(model, oc);
   std::vector<float> out(256 * data.n_task);
-  const mmoe::Dataset set = data.dataset();
-  mmoe::detail::BatchStager stager(set, 256);
+  mmoe::detail::BatchStager stager(data, 256);
   std::vector<size_t> order(data.rows);
   std::iota(order.begin(), order.end(), size_t{0});
   std::shuffle(order.begin(), order.end(), std::mt19937(4));
   auto step = [&](size_t begin, size_t n) {
-    exec.forward_backward(data.batch(begin, n));
+    exec.forward_backward(batch_of(data, begin, n));
     opt.step(model, 1e-3, exec.touched_rows());
-    exec.forward_backward(data.batch(begin, n), opt.fused_update(model, 1e-3));
+    exec.forward_backward(batch_of(data, begin, n), opt.fused_update(model, 1e-3));
     const mmoe::BatchView staged = stager.prepare(order.data() + begin, n);  // the trainer's step
     exec.forward_backward(staged, opt.fused_update(model, 1e-3), stager.fill());
-    exec.predict(data.batch(begin, n), out.data());
+    exec.predict(batch_of(data, begin, n), out.data());
   };
   for (int i = 0; i < 3; ++i) {
     step(0, 256);
