@@ -8,9 +8,9 @@
 // Every GEMM of a training step (experts + gates in one first layer, forward and weight gradient; each task's
 // tower layers, forward, weight gradient and input gradient) is timed with each available implementation (this
 // project's kernels, oneDNN, Eigen), data-parallel: each of `threads` threads multiplies its own slice of the
-// batch by one shared copy of the weights at the same time, as the executor does (a copy per thread doubled
-// the weights' cache footprint: on the wide config the step then ran its GEMMs faster than this "ceiling"). The best time per shape, summed over the step, is the ceiling:
-// what a step would cost if it did nothing but its GEMMs at the best rate measured here. One JSON line per batch.
+// batch by one shared copy of the weights at the same time, as the executor does. The best time per shape,
+// summed over the step, is the ceiling: what a step would cost if it did nothing but its GEMMs at the best
+// rate measured here. One JSON line per batch.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
