@@ -108,6 +108,14 @@ struct Executor::Impl {
   // Thread t's share of the sparse bookkeeping: counts the batch's codes of its categorical columns (checking
   // them), lists the rows they touch into its part of `parts`, and finds each column's most frequent row.
   void count_columns(Workspace& w, size_t t, size_t nt, const BatchView& batch);
+  // Threads for a batch of B rows. Below min_rows rows a slice, the fork (and in training the reduction and
+  // the barriers) costs more than the split saves: such batches use fewer threads (a choice fixed by the
+  // shapes, so still deterministic). Workspaces after the first hold ceil(max_batch / threads) rows.
+  int threads_for(size_t B) const {
+    size_t n = std::clamp<size_t>(B / min_rows, 1, ws.size());
+    while (n > 1 && (B + n - 1) / n > ws.back().cap) ++n;
+    return static_cast<int>(n);
+  }
   // Thread t's categorical columns [begin, end).
   std::pair<size_t, size_t> cat_columns(size_t t, size_t nt) const { return {n_cat * t / nt, n_cat * (t + 1) / nt}; }
   // Table rows [begin, end) of thread t's categorical columns: the rows only it scatters into and updates
@@ -671,12 +679,7 @@ const LossReport& Executor::step(const BatchView& batch, const StepUpdate* updat
   float* params = model_.params().data();
   float* grads = model_.grads().data();
   const size_t dense_floats = model_.dense_floats();
-  // Below min_rows rows a slice, the fork, the reduction and the barriers cost more than the split saves:
-  // such batches use fewer threads (a choice fixed by the shapes, so still deterministic).
-  size_t fewer = std::clamp<size_t>(B / m.min_rows, 1, static_cast<size_t>(n_threads_));
-  // Workspaces after the first hold ceil(max_batch / threads) rows.
-  while (fewer > 1 && (B + fewer - 1) / fewer > m.ws.back().cap) ++fewer;
-  const int nt = static_cast<int>(fewer);
+  const int nt = m.threads_for(B);
   for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) {
     m.ws[t].rows = 0;
     std::fill(m.ws[t].loss.begin(), m.ws[t].loss.end(), 0.0);
@@ -788,8 +791,9 @@ void Executor::predict(const BatchView& batch, float* out) {
   const size_t B = batch.rows;
   const size_t T = static_cast<size_t>(m.n_task);
   const float* params = model_.params().data();
-  // Tiny batches run on one thread: a hand-off costs more than the work (latency of batch-1 inference).
-  const int nt = (B < 64 && B <= m.ws[0].cap) ? 1 : n_threads_;
+  // The training step's rule: a wide model splits even a few rows, the paper's model below 64 rows stays on one
+  // thread (a hand-off costs more than the work: the latency of batch-1 inference).
+  const int nt = m.threads_for(B);
   for (size_t t = static_cast<size_t>(nt); t < m.ws.size(); ++t) m.ws[t].rows = 0;
   auto slice = [&](size_t t) {
     Workspace& w = m.ws[t];

@@ -125,13 +125,18 @@ TEST(ExecutorFill, StepsOnABatchTheThreadsCopyInEqualStepsOnACopiedBatch) {
   }
 }
 
-// A model whose rows are heavy (the wide config's scale: 0.53M multiply-adds a row) splits even a batch of 5
-// rows over two threads (2 + 3 rows, as the fill sees); the answer is one thread's within float rounding.
-TEST(ExecutorFill, AHeavyModelSplitsASmallBatch) {
+// A model whose rows are heavy (the wide config's scale: 0.53M multiply-adds a row).
+mmoe::ModelSpec heavy_spec() {
   mmoe::ModelSpec spec = spec_of(mmoe::Arch::mmoe, {}, mmoe::CatEncoding::onehot);
   spec.n_dense = 256;
   spec.n_expert = 8;
   spec.expert_units = {256};
+  return spec;
+}
+
+// A heavy model splits even a batch of 5 rows over two threads (2 + 3 rows, as the fill sees); the answer is one thread's within float rounding.
+TEST(ExecutorFill, AHeavyModelSplitsASmallBatch) {
+  const mmoe::ModelSpec spec = heavy_spec();
   const Source src = source_for(spec, 5, 21);
   mmoe::Model one(spec), two(spec);
   one.init(4);
@@ -150,6 +155,24 @@ TEST(ExecutorFill, AHeavyModelSplitsASmallBatch) {
   for (size_t i = 0; i < one.grads().size(); ++i)
     worst = std::max(worst, std::abs(one.grads()[i] - two.grads()[i]) / std::max(1e-3f, std::abs(one.grads()[i])));
   EXPECT_LT(worst, 1e-3f);
+}
+
+// Prediction follows the same rule: on an executor sized for 64 rows a heavy model's batch of 5 runs on two
+// threads (2 + 3 rows), and every row's forward is its own, so the answers equal one thread's bit for bit.
+TEST(ExecutorFill, AHeavyModelPredictsASmallBatchOnTwoThreads) {
+  const mmoe::ModelSpec spec = heavy_spec();
+  const Source src = source_for(spec, 5, 22);
+  mmoe::Model model(spec);
+  model.init(5);
+  mmoe::Executor exec_one(model, 64, 1), exec_two(model, 64, 2);
+  std::vector<float> a(5 * src.n_task, NAN), b(5 * src.n_task, NAN);
+  exec_one.predict(src.view(), a.data());
+  exec_two.predict(src.view(), b.data());
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+  std::vector<float> gates_one(5 * 2 * 8, NAN), gates_two(gates_one.size(), NAN);
+  exec_one.last_gates(gates_one.data());
+  exec_two.last_gates(gates_two.data());
+  EXPECT_EQ(std::memcmp(gates_one.data(), gates_two.data(), gates_one.size() * sizeof(float)), 0);
 }
 
 }  // namespace
