@@ -1,5 +1,5 @@
 // Model: the parameter layout of every architecture (see the table in include/mmoe/model.h) and its
-// initialisation. The forward/backward lives in executor.cpp.
+// initialisation. The forward/backward lives in executor_passes.cpp, the batch split across threads in executor.cpp.
 #include "mmoe/model.h"
 
 #include <cmath>
