@@ -25,6 +25,7 @@ int run_eval(const EvalArgs& a) {
   LoadedModel loaded = load_model(a.model);
   const FeaturePipeline pipeline = FeaturePipeline::from_json(loaded.pipeline);
   ReadOptions options;
+  options.threads = threads;
   if (!a.on_bad_row.empty()) options.on_bad_row = parse_bad_row_policy(a.on_bad_row, "--on-bad-row");
   const RawTable table = pipeline.read(a.data, options);
   // The pipeline reads label columns as optional (predict has none); scoring without them would be empty.

@@ -35,6 +35,7 @@ int run_predict(const PredictArgs& a) {
   LoadedModel loaded = load_model(a.model);
   const FeaturePipeline pipeline = FeaturePipeline::from_json(loaded.pipeline);
   ReadOptions options;
+  options.threads = threads;
   if (!a.on_bad_row.empty()) options.on_bad_row = parse_bad_row_policy(a.on_bad_row, "--on-bad-row");
   const RawTable table = pipeline.read(a.data, options);
   const Dataset data = pipeline.transform(table);

@@ -108,6 +108,7 @@ Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
   ReadOptions options;
   options.on_bad_row = setup.data.on_bad_row;
   options.max_bad_rows = setup.data.max_bad_rows;
+  options.threads = checked_threads(rc.settings);  // a large plain file is parsed on as many threads as training
   Splits splits;
   std::ostringstream describe;
   auto read = [&](const std::string& path) {

@@ -57,11 +57,22 @@ struct CsvOptions {
 
 enum class CsvStatus { ok, bad, end };
 
+// A byte range of a plain (not gzip) file that starts at the beginning of a line, for reading one file in
+// parts on several threads (read_table does): [begin, end) holds whole lines only, the first of them line
+// number first_line, each with n_fields fields. No header is read from it.
+struct CsvRange {
+  uint64_t begin = 0, end = 0;
+  int64_t first_line = 1;
+  size_t n_fields = 0;
+};
+
 class CsvReader {
  public:
   // Opens the file and reads the header (if any) and the first data record's position.
   // Throws io (cannot open), input (empty file, header only, corrupt gzip).
   CsvReader(std::string path, CsvOptions options = {});
+  // Reads only the lines of `range` (a plain file; throws usage for gzip). Its records may be none.
+  CsvReader(std::string path, CsvOptions options, const CsvRange& range);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -94,6 +105,11 @@ class CsvReader {
   // A guess at the number of data records (0 = no idea): the (decompressed) size over the first data
   // line's length. Callers use it to reserve column storage once instead of growing it.
   size_t estimated_records() const;
+  // The file's size in bytes (gzip: the compressed size).
+  uint64_t file_bytes() const { return file_bytes_; }
+  // Stops a plain file's reading at byte `offset`, a line start, so that another reader takes the rest.
+  // false (and nothing changes) for gzip or when the reader has already read past it.
+  bool stop_at(uint64_t offset);
 
  private:
   struct Source;
@@ -122,6 +138,7 @@ class CsvReader {
   std::string bad_message_;
   int64_t bad_col_ = 0;
   uint64_t content_bytes_ = 0;  // file size, or the gzip trailer's uncompressed size (mod 4 GiB)
+  uint64_t file_bytes_ = 0;
   size_t first_line_bytes_ = 0;
   bool pending_ = false;  // the first data record was read by the constructor and not yet returned
   CsvStatus pending_status_ = CsvStatus::end;

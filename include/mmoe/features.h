@@ -62,6 +62,10 @@ struct ReadOptions {
   int64_t max_bad_rows = -1;  // skip mode: throw once more rows than this are bad; -1 = no limit
   size_t bad_row_samples = 10;  // how many bad rows keep their message
   bool labels_optional = false; // label and weight columns may be absent (predict)
+  // A plain (not gzip) file of at least 2 x parallel_min_bytes is read in up to `threads` parts at once, one
+  // per parallel_min_bytes (0: never); the table is the same as one reader's.
+  int threads = 2;
+  uint64_t parallel_min_bytes = uint64_t{16} << 20;
 };
 
 struct RawTable {
@@ -72,6 +76,7 @@ struct RawTable {
   std::vector<int64_t> record_rows;      // (records) each data record of the file: its row, or -1 if skipped
   std::vector<int64_t> skipped_lines;    // source line of every skipped record
   std::vector<BadRow> bad_rows;          // the first ReadOptions::bad_row_samples skipped records, with reasons
+  size_t parts = 1;                      // byte ranges the file was read in, each on its own thread
   size_t n_bad_rows() const { return skipped_lines.size(); }
 
   const RawColumn* find(std::string_view name) const;

@@ -117,6 +117,8 @@ struct CsvReader::Source {
   std::FILE* file = nullptr;
   gzFile gz = nullptr;
   std::string path;
+  uint64_t pos = 0;                            // plain file: the offset of the next byte read
+  uint64_t limit = ~uint64_t{0};               // plain file: bytes from here on belong to another reader
 
   ~Source() {
     if (file) std::fclose(file);
@@ -128,9 +130,11 @@ struct CsvReader::Source {
   // location is where that data ends (computed only then).
   size_t read(char* dst, size_t n, const char* pending, size_t pending_len, int64_t line) {
     if (file) {
-      size_t got = std::fread(dst, 1, n, file);
-      if (got == 0 && std::ferror(file))
+      if (n > limit - pos) n = static_cast<size_t>(limit - pos);
+      size_t got = n ? std::fread(dst, 1, n, file) : 0;
+      if (got == 0 && n && std::ferror(file))
         throw Error(ErrorKind::io, std::string("cannot read file: ") + std::strerror(errno), path);
+      pos += got;
       return got;
     }
     int got = gzread(gz, dst, static_cast<unsigned>(n));
@@ -176,6 +180,7 @@ CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(pat
   std::fseek(f, 0, SEEK_END);
   long file_size = std::ftell(f);
   content_bytes_ = file_size > 0 ? static_cast<uint64_t>(file_size) : 0;
+  file_bytes_ = content_bytes_;
   if (gzip_ && file_size >= 18) {
     // ISIZE, the last 4 bytes of a gzip member: the uncompressed size mod 2^32 (only a hint).
     unsigned char isize[4];
@@ -218,6 +223,32 @@ CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(pat
       throw Error(ErrorKind::input, "file is empty (no data rows)", path_);
   }
   pending_ = true;
+}
+
+CsvReader::CsvReader(std::string path, CsvOptions options, const CsvRange& range)
+    : path_(std::move(path)), options_(std::move(options)) {
+  source_ = std::make_unique<Source>();
+  source_->path = path_;
+  std::FILE* f = std::fopen(path_.c_str(), "rb");
+  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path_);
+  source_->file = f;
+  unsigned char magic[2] = {0, 0};
+  if (std::fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+    throw Error(ErrorKind::usage, "a gzip file cannot be read in byte ranges", path_);
+  if (std::fseek(f, static_cast<long>(range.begin), SEEK_SET) != 0)
+    throw Error(ErrorKind::io, std::string("cannot seek in file: ") + std::strerror(errno), path_);
+  source_->pos = range.begin;
+  source_->limit = range.end;
+  if (options_.max_line_bytes == 0) options_.max_line_bytes = 1;
+  buf_.resize(options_.max_line_bytes + 1 + kChunk);
+  next_line_no_ = range.first_line;
+  n_fields_ = range.n_fields;
+}
+
+bool CsvReader::stop_at(uint64_t offset) {
+  if (!source_->file || source_->pos > offset) return false;
+  source_->limit = offset;
+  return true;
 }
 
 size_t CsvReader::estimated_records() const {

@@ -3,8 +3,15 @@
 // A record is first decoded into a staging row and committed only when every field is good, so a skipped
 // row leaves no half-written values behind. Categorical strings are interned per column: each distinct value
 // is stored once, and rows hold 4-byte codes, which is what keeps a census load near 35 MB.
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
 #include <limits>
+#include <thread>
 #include <unordered_map>
 
 #include "mmoe/features.h"
@@ -52,32 +59,36 @@ const RawColumn* RawTable::find(std::string_view name) const {
   return nullptr;
 }
 
-RawTable read_table(const std::string& path, const Schema& schema, const ReadOptions& options) {
-  CsvReader reader(path, schema.csv_options());
-  if (reader.n_fields() == 0) throw reader.error();  // a headerless file whose first record is bad: no shape
-  const std::vector<ColumnSpec> specs = schema.bind(reader.header(), reader.n_fields(), path, options.labels_optional);
-  const size_t n_fields = specs.size();
+namespace {
 
-  RawTable table;
-  table.path = path;
-  table.columns.resize(n_fields);
-  for (size_t i = 0; i < n_fields; ++i) {
-    RawColumn& c = table.columns[i];
-    c.name = specs[i].name;
-    c.kind = specs[i].kind;
-    c.field = static_cast<int64_t>(i);
-    c.task = specs[i].task;
-  }
+// The rows one reader decodes: the whole file, or one of the byte ranges read_table splits a large plain file
+// into. Its categorical codes index its own dictionaries, its row numbers start at 0; merge() renumbers both.
+struct Part {
+  std::vector<RawColumn> columns;
+  size_t rows = 0;
+  std::vector<int64_t> lines, record_rows, skipped_lines;
+  std::vector<BadRow> bad_rows;  // the first `keep` skipped records, with reasons
+  std::exception_ptr error;      // what stopped this part (on_bad_row = error, a read error, too many bad rows)
+};
+
+// Decodes every record of `reader` into `part`. A bad row throws (on_bad_row = error) or is recorded, keeping
+// the reason of the first `keep`; `first` is the part that starts the file, the only one that applies
+// max_bad_rows itself (a later part cannot know how many bad rows came before it: merge() applies it there).
+// Stops early, without a result, once `stop` is set.
+void read_part(CsvReader& reader, const std::vector<ColumnSpec>& specs, const Schema& schema, const ReadOptions& options,
+               bool first, size_t keep, size_t reserve, const std::atomic<bool>& stop, Part& part) {
+  const size_t n_fields = specs.size();
+  part.columns.resize(n_fields);
+  for (size_t i = 0; i < n_fields; ++i) part.columns[i].kind = specs[i].kind;
   // Reserve once (a little over the estimate): growing 40 vectors by doubling costs a copy and fresh page
   // faults each time, which was a fifth of the census load time.
-  const size_t reserve = reader.estimated_records() + reader.estimated_records() / 4 + 16;
   if (reserve < (size_t{1} << 31)) {
     for (size_t i = 0; i < n_fields; ++i) {
-      if (specs[i].kind == ColumnKind::categorical) table.columns[i].codes.reserve(reserve);
-      else if (specs[i].kind != ColumnKind::ignore) table.columns[i].values.reserve(reserve);
+      if (specs[i].kind == ColumnKind::categorical) part.columns[i].codes.reserve(reserve);
+      else if (specs[i].kind != ColumnKind::ignore) part.columns[i].values.reserve(reserve);
     }
-    table.lines.reserve(reserve);
-    table.record_rows.reserve(reserve);
+    part.lines.reserve(reserve);
+    part.record_rows.reserve(reserve);
   }
   std::vector<InternMap> intern(n_fields);
   std::vector<int32_t> last_code(n_fields, -1);  // most recent code per column: runs of equal values are common
@@ -123,7 +134,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
           stage_c[i] = -1;
           return true;
         }
-        RawColumn& c = table.columns[i];
+        RawColumn& c = part.columns[i];
         int32_t lc = last_code[i];
         if (lc >= 0 && c.dictionary[static_cast<size_t>(lc)] == v) {
           stage_c[i] = lc;
@@ -179,16 +190,17 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
 
   auto on_bad = [&](const std::string& message, const std::string& where) {
     if (options.on_bad_row == BadRowPolicy::error) throw Error(ErrorKind::input, message, where);
-    table.skipped_lines.push_back(reader.line());
-    table.record_rows.push_back(-1);
-    if (table.bad_rows.size() < options.bad_row_samples) table.bad_rows.push_back({reader.line(), where, message});
-    if (options.max_bad_rows >= 0 && static_cast<int64_t>(table.skipped_lines.size()) > options.max_bad_rows)
+    part.skipped_lines.push_back(reader.line());
+    part.record_rows.push_back(-1);
+    if (part.bad_rows.size() < keep) part.bad_rows.push_back({reader.line(), where, message});
+    if (first && options.max_bad_rows >= 0 && static_cast<int64_t>(part.skipped_lines.size()) > options.max_bad_rows)
       throw Error(ErrorKind::input,
                   "more than " + std::to_string(options.max_bad_rows) + " bad rows (data.max_bad_rows); the last: " + message,
                   where);
   };
 
-  for (;;) {
+  for (size_t n = 0;; ++n) {
+    if ((n & 1023) == 0 && stop.load(std::memory_order_relaxed)) return;
     CsvStatus st = reader.next();
     if (st == CsvStatus::end) break;
     if (st == CsvStatus::bad) {
@@ -208,13 +220,175 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
       continue;
     }
     for (size_t i : active) {
-      RawColumn& c = table.columns[i];
+      RawColumn& c = part.columns[i];
       if (c.kind == ColumnKind::categorical) c.codes.push_back(stage_c[i]);
       else c.values.push_back(stage_f[i]);
     }
-    table.record_rows.push_back(static_cast<int64_t>(table.rows));
-    table.lines.push_back(reader.line());
-    ++table.rows;
+    part.record_rows.push_back(static_cast<int64_t>(part.rows));
+    part.lines.push_back(reader.line());
+    ++part.rows;
+  }
+}
+
+// Appends `from` (the part after the rows already in `table`) to the table: values and lines as they are,
+// categorical codes renumbered into the table's dictionaries (values new to them appended in the order the
+// part met them, which is the order a single reader would have met them in), row numbers shifted.
+void merge(RawTable& table, std::vector<InternMap>& intern, Part& from) {
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    RawColumn& to = table.columns[i];
+    RawColumn& c = from.columns[i];
+    if (to.kind == ColumnKind::categorical) {
+      std::vector<int32_t> code_of(c.dictionary.size());
+      for (size_t j = 0; j < c.dictionary.size(); ++j) {
+        auto [it, added] = intern[i].try_emplace(c.dictionary[j], static_cast<int32_t>(to.dictionary.size()));
+        if (added) to.dictionary.push_back(c.dictionary[j]);
+        code_of[j] = it->second;
+      }
+      to.codes.reserve(to.codes.size() + c.codes.size());
+      for (int32_t code : c.codes) to.codes.push_back(code < 0 ? code : code_of[static_cast<size_t>(code)]);
+    } else if (to.kind != ColumnKind::ignore) {
+      to.values.insert(to.values.end(), c.values.begin(), c.values.end());
+    }
+    c = RawColumn{};  // free the part's copy
+  }
+  const auto shift = static_cast<int64_t>(table.rows);
+  for (int64_t r : from.record_rows) table.record_rows.push_back(r < 0 ? r : r + shift);
+  table.lines.insert(table.lines.end(), from.lines.begin(), from.lines.end());
+  table.skipped_lines.insert(table.skipped_lines.end(), from.skipped_lines.begin(), from.skipped_lines.end());
+  table.rows += from.rows;
+}
+
+// Where a part after the first may start: the first line start at or after `offset`, or the file's end.
+uint64_t line_start_after(std::FILE* f, uint64_t offset, uint64_t size) {
+  if (std::fseek(f, static_cast<long>(offset), SEEK_SET) != 0) return size;
+  char buf[4096];
+  for (uint64_t at = offset; at < size;) {
+    const size_t got = std::fread(buf, 1, sizeof buf, f);
+    if (got == 0) return size;
+    if (const void* nl = std::memchr(buf, '\n', got)) return at + static_cast<uint64_t>(static_cast<const char*>(nl) - buf) + 1;
+    at += got;
+  }
+  return size;
+}
+
+// Physical lines ('\n') in bytes [0, end) of the file: the line number a part starting at `end` begins with.
+int64_t lines_before(const std::string& path, uint64_t end) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
+  std::vector<char> buf(size_t{1} << 20);
+  int64_t n = 0;
+  for (uint64_t at = 0; at < end;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - at));
+    const size_t got = std::fread(buf.data(), 1, want, f);
+    if (got == 0) break;
+    n += std::count(buf.data(), buf.data() + got, '\n');
+    at += got;
+  }
+  std::fclose(f);
+  return n;
+}
+
+}  // namespace
+
+RawTable read_table(const std::string& path, const Schema& schema, const ReadOptions& options) {
+  const CsvOptions csv = schema.csv_options();
+  CsvReader reader(path, csv);
+  if (reader.n_fields() == 0) throw reader.error();  // a headerless file whose first record is bad: no shape
+  const std::vector<ColumnSpec> specs = schema.bind(reader.header(), reader.n_fields(), path, options.labels_optional);
+  const size_t n_fields = specs.size();
+
+  // A large plain file is read in byte ranges of whole lines, one thread each; the parts are joined in file
+  // order, so the table is the one a single reader makes (the same rows, codes, lines and errors).
+  std::vector<uint64_t> cuts{0};
+  const uint64_t size = reader.file_bytes();
+  const size_t n_parts = reader.gzip() || options.parallel_min_bytes == 0
+                             ? 1
+                             : static_cast<size_t>(std::clamp<uint64_t>(size / options.parallel_min_bytes, 1,
+                                                                        static_cast<uint64_t>(std::max(options.threads, 1))));
+  if (n_parts > 1) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
+    for (size_t k = 1; k < n_parts; ++k) {
+      const uint64_t cut = line_start_after(f, size * k / n_parts, size);
+      if (cut > cuts.back() && cut < size) cuts.push_back(cut);
+    }
+    std::fclose(f);
+    // The first reader has read its first chunk already: cuts inside it are dropped.
+    while (cuts.size() > 1 && !reader.stop_at(cuts[1])) cuts.erase(cuts.begin() + 1);
+  }
+  cuts.push_back(size);
+  const size_t parts_n = cuts.size() - 1;
+
+  const size_t estimate = reader.estimated_records();
+  const size_t reserve = (estimate + estimate / 4) / parts_n + 16;
+  // A later part keeps the reasons of enough bad rows to name the one over max_bad_rows.
+  const size_t keep = std::max<size_t>(options.bad_row_samples,
+                                       options.max_bad_rows >= 0 ? static_cast<size_t>(options.max_bad_rows) + 1 : 0);
+  std::vector<Part> parts(parts_n);
+  std::atomic<bool> stop{false};
+  auto run = [&](size_t k) {
+    try {
+      if (k == 0) {
+        read_part(reader, specs, schema, options, true, options.bad_row_samples, reserve, stop, parts[0]);
+      } else {
+        const CsvRange range{cuts[k], cuts[k + 1], 1 + lines_before(path, cuts[k]), reader.n_fields()};
+        CsvReader part_reader(path, csv, range);
+        read_part(part_reader, specs, schema, options, false, keep, reserve, stop, parts[k]);
+      }
+    } catch (...) {
+      parts[k].error = std::current_exception();
+      if (k == 0) stop.store(true, std::memory_order_relaxed);  // its error comes first in the file
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < parts_n; ++k) threads.emplace_back(run, k);
+  run(0);
+  for (std::thread& t : threads) t.join();
+
+  RawTable table;
+  table.path = path;
+  table.parts = parts_n;
+  table.columns.resize(n_fields);
+  for (size_t i = 0; i < n_fields; ++i) {
+    RawColumn& c = table.columns[i];
+    c.name = specs[i].name;
+    c.kind = specs[i].kind;
+    c.field = static_cast<int64_t>(i);
+    c.task = specs[i].task;
+  }
+  std::vector<InternMap> intern(n_fields);
+  for (size_t k = 0; k < parts_n; ++k) {
+    Part& part = parts[k];
+    // The bad row over max_bad_rows may lie in a later part (which does not apply the limit itself); it comes
+    // before whatever stopped that part. The first part applies it as it reads.
+    const size_t before = table.skipped_lines.size();
+    if (k > 0 && options.max_bad_rows >= 0 &&
+        static_cast<int64_t>(before + part.skipped_lines.size()) > options.max_bad_rows) {
+      const BadRow& last = part.bad_rows[static_cast<size_t>(options.max_bad_rows) - before];
+      throw Error(ErrorKind::input,
+                  "more than " + std::to_string(options.max_bad_rows) + " bad rows (data.max_bad_rows); the last: " +
+                      last.message,
+                  last.where);
+    }
+    if (part.error) std::rethrow_exception(part.error);  // the first error in file order
+    for (BadRow& b : part.bad_rows)
+      if (table.bad_rows.size() < options.bad_row_samples) table.bad_rows.push_back(std::move(b));
+    if (k == 0) {  // the first part's columns become the table's
+      for (size_t i = 0; i < n_fields; ++i) {
+        RawColumn& c = table.columns[i];
+        c.values = std::move(part.columns[i].values);
+        c.codes = std::move(part.columns[i].codes);
+        c.dictionary = std::move(part.columns[i].dictionary);
+        for (size_t j = 0; j < c.dictionary.size(); ++j) intern[i].emplace(c.dictionary[j], static_cast<int32_t>(j));
+      }
+      table.rows = part.rows;
+      table.lines = std::move(part.lines);
+      table.record_rows = std::move(part.record_rows);
+      table.skipped_lines = std::move(part.skipped_lines);
+    } else {
+      merge(table, intern, part);
+    }
+    part = Part{};
   }
   if (table.rows == 0)
     throw Error(ErrorKind::input, "no usable data rows (all " + std::to_string(table.skipped_lines.size()) + " rows were bad)", path,
