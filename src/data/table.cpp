@@ -68,8 +68,16 @@ struct Part {
   size_t rows = 0;
   std::vector<int64_t> lines, record_rows, skipped_lines;
   std::vector<BadRow> bad_rows;  // the first `keep` skipped records, with reasons
+  std::vector<InternMap> intern; // (columns) a categorical column's value -> its code in `dictionary`
   std::exception_ptr error;      // what stopped this part (on_bad_row = error, a read error, too many bad rows)
 };
+
+// The error of a read whose bad rows went over ReadOptions::max_bad_rows, naming the first one over it.
+Error too_many_bad_rows(const ReadOptions& options, const std::string& message, const std::string& where) {
+  return Error(ErrorKind::input,
+               "more than " + std::to_string(options.max_bad_rows) + " bad rows (data.max_bad_rows); the last: " + message,
+               where);
+}
 
 // Decodes every record of `reader` into `part`. A bad row throws (on_bad_row = error) or is recorded, keeping
 // the reason of the first `keep`; `first` is the part that starts the file, the only one that applies
@@ -90,7 +98,8 @@ void read_part(CsvReader& reader, const std::vector<ColumnSpec>& specs, const Sc
     part.lines.reserve(reserve);
     part.record_rows.reserve(reserve);
   }
-  std::vector<InternMap> intern(n_fields);
+  std::vector<InternMap>& intern = part.intern;
+  intern.resize(n_fields);
   std::vector<int32_t> last_code(n_fields, -1);  // most recent code per column: runs of equal values are common
   std::vector<float> stage_f(n_fields);          // (n_fields) decoded row, committed only when all fields are good
   std::vector<int32_t> stage_c(n_fields);
@@ -194,9 +203,7 @@ void read_part(CsvReader& reader, const std::vector<ColumnSpec>& specs, const Sc
     part.record_rows.push_back(-1);
     if (part.bad_rows.size() < keep) part.bad_rows.push_back({reader.line(), where, message});
     if (first && options.max_bad_rows >= 0 && static_cast<int64_t>(part.skipped_lines.size()) > options.max_bad_rows)
-      throw Error(ErrorKind::input,
-                  "more than " + std::to_string(options.max_bad_rows) + " bad rows (data.max_bad_rows); the last: " + message,
-                  where);
+      throw too_many_bad_rows(options, message, where);
   };
 
   for (size_t n = 0;; ++n) {
@@ -258,6 +265,12 @@ void merge(RawTable& table, std::vector<InternMap>& intern, Part& from) {
   table.rows += from.rows;
 }
 
+std::FILE* open_or_throw(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
+  return f;
+}
+
 // Where a part after the first may start: the first line start at or after `offset`, or the file's end.
 uint64_t line_start_after(std::FILE* f, uint64_t offset, uint64_t size) {
   if (std::fseek(f, static_cast<long>(offset), SEEK_SET) != 0) return size;
@@ -273,8 +286,7 @@ uint64_t line_start_after(std::FILE* f, uint64_t offset, uint64_t size) {
 
 // Physical lines ('\n') in bytes [0, end) of the file: the line number a part starting at `end` begins with.
 int64_t lines_before(const std::string& path, uint64_t end) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
+  std::FILE* f = open_or_throw(path);
   std::vector<char> buf(size_t{1} << 20);
   int64_t n = 0;
   for (uint64_t at = 0; at < end;) {
@@ -301,15 +313,14 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
   // order, so the table is the one a single reader makes (the same rows, codes, lines and errors).
   std::vector<uint64_t> cuts{0};
   const uint64_t size = reader.file_bytes();
-  const size_t n_parts = reader.gzip() || options.parallel_min_bytes == 0
+  const size_t planned = reader.gzip() || options.parallel_min_bytes == 0
                              ? 1
                              : static_cast<size_t>(std::clamp<uint64_t>(size / options.parallel_min_bytes, 1,
                                                                         static_cast<uint64_t>(std::max(options.threads, 1))));
-  if (n_parts > 1) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
-    for (size_t k = 1; k < n_parts; ++k) {
-      const uint64_t cut = line_start_after(f, size * k / n_parts, size);
+  if (planned > 1) {
+    std::FILE* f = open_or_throw(path);
+    for (size_t k = 1; k < planned; ++k) {
+      const uint64_t cut = line_start_after(f, size * k / planned, size);
       if (cut > cuts.back() && cut < size) cuts.push_back(cut);
     }
     std::fclose(f);
@@ -317,14 +328,14 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
     while (cuts.size() > 1 && !reader.stop_at(cuts[1])) cuts.erase(cuts.begin() + 1);
   }
   cuts.push_back(size);
-  const size_t parts_n = cuts.size() - 1;
+  const size_t n_parts = cuts.size() - 1;
 
   const size_t estimate = reader.estimated_records();
-  const size_t reserve = (estimate + estimate / 4) / parts_n + 16;
+  const size_t reserve = (estimate + estimate / 4) / n_parts + 16;
   // A later part keeps the reasons of enough bad rows to name the one over max_bad_rows.
   const size_t keep = std::max<size_t>(options.bad_row_samples,
                                        options.max_bad_rows >= 0 ? static_cast<size_t>(options.max_bad_rows) + 1 : 0);
-  std::vector<Part> parts(parts_n);
+  std::vector<Part> parts(n_parts);
   std::atomic<bool> stop{false};
   auto run = [&](size_t k) {
     try {
@@ -341,13 +352,13 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
     }
   };
   std::vector<std::thread> threads;
-  for (size_t k = 1; k < parts_n; ++k) threads.emplace_back(run, k);
+  for (size_t k = 1; k < n_parts; ++k) threads.emplace_back(run, k);
   run(0);
   for (std::thread& t : threads) t.join();
 
   RawTable table;
   table.path = path;
-  table.parts = parts_n;
+  table.parts = n_parts;
   table.columns.resize(n_fields);
   for (size_t i = 0; i < n_fields; ++i) {
     RawColumn& c = table.columns[i];
@@ -356,8 +367,8 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
     c.field = static_cast<int64_t>(i);
     c.task = specs[i].task;
   }
-  std::vector<InternMap> intern(n_fields);
-  for (size_t k = 0; k < parts_n; ++k) {
+  std::vector<InternMap> intern;  // the table's dictionaries: the first part's, grown by merge()
+  for (size_t k = 0; k < n_parts; ++k) {
     Part& part = parts[k];
     // The bad row over max_bad_rows may lie in a later part (which does not apply the limit itself); it comes
     // before whatever stopped that part. The first part applies it as it reads.
@@ -365,10 +376,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
     if (k > 0 && options.max_bad_rows >= 0 &&
         static_cast<int64_t>(before + part.skipped_lines.size()) > options.max_bad_rows) {
       const BadRow& last = part.bad_rows[static_cast<size_t>(options.max_bad_rows) - before];
-      throw Error(ErrorKind::input,
-                  "more than " + std::to_string(options.max_bad_rows) + " bad rows (data.max_bad_rows); the last: " +
-                      last.message,
-                  last.where);
+      throw too_many_bad_rows(options, last.message, last.where);
     }
     if (part.error) std::rethrow_exception(part.error);  // the first error in file order
     for (BadRow& b : part.bad_rows)
@@ -379,8 +387,8 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
         c.values = std::move(part.columns[i].values);
         c.codes = std::move(part.columns[i].codes);
         c.dictionary = std::move(part.columns[i].dictionary);
-        for (size_t j = 0; j < c.dictionary.size(); ++j) intern[i].emplace(c.dictionary[j], static_cast<int32_t>(j));
       }
+      intern = std::move(part.intern);
       table.rows = part.rows;
       table.lines = std::move(part.lines);
       table.record_rows = std::move(part.record_rows);
