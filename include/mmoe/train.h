@@ -105,16 +105,20 @@ struct CheckpointHooks {
 TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_set, const TrainConfig& config,
                   const ProgressFn& progress = {}, const CheckpointHooks& checkpoints = {});
 
+// Rows per batch of prediction and evaluation.
+inline constexpr size_t kPredictBatch = 4096;
+
 // Predictions for every row: (rows, n_task) probabilities (binary) or values (regression).
-std::vector<float> predict(Model& model, const Dataset& data, int threads, size_t batch_size = 4096);
+std::vector<float> predict(Model& model, const Dataset& data, int threads, size_t batch_size = kPredictBatch);
 // Gate probabilities for every row (rows, n_gate * bank); empty for gate-less models.
-std::vector<float> predict_gates(Model& model, const Dataset& data, int threads, size_t batch_size = 4096);
+std::vector<float> predict_gates(Model& model, const Dataset& data, int threads, size_t batch_size = kPredictBatch);
 
 struct Evaluation {
   std::map<std::string, std::map<std::string, double>> tasks;  // task -> metric -> value
   double loss = 0.0;  // the training objective on this data
   std::optional<GateStats> gates;
 };
-Evaluation evaluate(Model& model, const Dataset& data, int threads);
+// Metrics and the objective on `data`, and (gate_stats, models with gates) the gate statistics, from one pass.
+Evaluation evaluate(Model& model, const Dataset& data, int threads, bool gate_stats = true);
 
 }  // namespace mmoe

@@ -186,17 +186,32 @@ void clip_gradients(Model& model, std::span<const int32_t> touched, double max_n
 
 }  // namespace
 
-std::vector<float> predict(Model& model, const Dataset& data, int threads, size_t batch_size) {
+namespace {
+
+// One pass of the model over the data, batch by batch: the outputs into out (rows, n_task) and, when on_gates
+// is set, each batch's gate probabilities (n rows of n_gate * bank) handed to it in row order.
+void forward_pass(Model& model, const Dataset& data, int threads, size_t batch_size, float* out,
+                  const std::function<void(const float* gates, size_t n)>& on_gates) {
   check_compatible(model, data, "prediction");
+  if (data.rows == 0) return;
   const size_t T = static_cast<size_t>(model.spec().n_task());
-  std::vector<float> out(data.rows * T);
-  if (data.rows == 0) return out;
+  const size_t width = static_cast<size_t>(model.spec().n_gate()) * model.spec().bank_size();
   Executor exec(model, std::min(batch_size, data.rows), threads);
+  std::vector<float> gates(on_gates ? exec.max_batch() * width : 0);
   for (size_t begin = 0; begin < data.rows; begin += exec.max_batch()) {
     const size_t n = std::min(exec.max_batch(), data.rows - begin);
-    BatchView batch = contiguous(data, begin, n);
-    exec.predict(batch, out.data() + begin * T);
+    exec.predict(contiguous(data, begin, n), out + begin * T);
+    if (!on_gates) continue;
+    exec.last_gates(gates.data());
+    on_gates(gates.data(), n);
   }
+}
+
+}  // namespace
+
+std::vector<float> predict(Model& model, const Dataset& data, int threads, size_t batch_size) {
+  std::vector<float> out(data.rows * static_cast<size_t>(model.spec().n_task()));
+  forward_pass(model, data, threads, batch_size, out.data(), nullptr);
   return out;
 }
 
@@ -204,23 +219,26 @@ std::vector<float> predict_gates(Model& model, const Dataset& data, int threads,
   check_compatible(model, data, "prediction");
   const size_t width = static_cast<size_t>(model.spec().n_gate()) * model.spec().bank_size();
   std::vector<float> gates(data.rows * width);
-  if (width == 0 || data.rows == 0) return gates;
-  const size_t T = static_cast<size_t>(model.spec().n_task());
-  Executor exec(model, std::min(batch_size, data.rows), threads);
-  std::vector<float> scratch(exec.max_batch() * T);
-  for (size_t begin = 0; begin < data.rows; begin += exec.max_batch()) {
-    const size_t n = std::min(exec.max_batch(), data.rows - begin);
-    exec.predict(contiguous(data, begin, n), scratch.data());
-    exec.last_gates(gates.data() + begin * width);
-  }
+  if (width == 0) return gates;
+  std::vector<float> out(data.rows * static_cast<size_t>(model.spec().n_task()));
+  size_t at = 0;
+  forward_pass(model, data, threads, batch_size, out.data(), [&](const float* g, size_t n) {
+    std::memcpy(gates.data() + at * width, g, n * width * sizeof(float));
+    at += n;
+  });
   return gates;
 }
 
-Evaluation evaluate(Model& model, const Dataset& data, int threads) {
+Evaluation evaluate(Model& model, const Dataset& data, int threads, bool gate_stats) {
   const ModelSpec& spec = model.spec();
   const size_t T = static_cast<size_t>(spec.n_task());
   Evaluation ev;
-  const std::vector<float> pred = predict(model, data, threads);
+  // The predictions and the gate statistics come from one pass (the gates of each batch are summed as it goes).
+  std::vector<float> pred(data.rows * T);
+  const bool gates = gate_stats && spec.n_gate() > 0 && data.rows > 0;
+  GateStatsAccumulator acc(spec.n_gate(), spec.bank_size());
+  forward_pass(model, data, threads, kPredictBatch, pred.data(),
+               gates ? std::function<void(const float*, size_t)>([&](const float* g, size_t n) { acc.add(g, n); }) : nullptr);
   ev.loss = objective(spec, data, pred);
   const std::vector<float> weights = data.weights;
   for (size_t k = 0; k < T; ++k) {
@@ -229,12 +247,7 @@ Evaluation evaluate(Model& model, const Dataset& data, int threads) {
     ev.tasks[spec.tasks[k].name] = spec.tasks[k].kind == TaskKind::binary ? binary_metrics(p, y, weights)
                                                                         : regression_metrics(p, y, weights);
   }
-  if (spec.n_gate() > 0 && data.rows > 0) {
-    const std::vector<float> gates = predict_gates(model, data, threads);
-    GateStatsAccumulator acc(spec.n_gate(), spec.bank_size());
-    acc.add(gates.data(), data.rows);
-    ev.gates = acc.result();
-  }
+  if (gates) ev.gates = acc.result();
   return ev;
 }
 
@@ -449,7 +462,7 @@ TrainResult train(Model& model, const Dataset& train_set, const Dataset* valid_s
     st.epoch_seconds = 0.0;
     bool improved = false;
     if (valid_set && valid_set->rows > 0) {
-      Evaluation ev = evaluate(model, *valid_set, c.threads);
+      Evaluation ev = evaluate(model, *valid_set, c.threads, /*gate_stats=*/false);  // only losses and metrics are kept
       rec.valid_loss = ev.loss;
       rec.valid_metrics = ev.tasks;
       const auto& metrics = ev.tasks[result.watched_task];
