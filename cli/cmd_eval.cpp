@@ -33,7 +33,7 @@ int run_eval(const EvalArgs& a) {
     if (!table.find(task.name))
       throw Error(ErrorKind::input, "label column '" + task.name + "' is not in this file; eval needs the labels",
                   a.data, "use mmoe predict for rows without labels");
-  const Dataset data = pipeline.transform(table);
+  const Dataset data = pipeline.transform(table, threads);
   const ModelSpec& spec = loaded.model->spec();
   nlohmann::json report;
   add_evaluation(report, a.split_name, evaluate(*loaded.model, data, threads), spec);

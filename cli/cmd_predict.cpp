@@ -38,7 +38,7 @@ int run_predict(const PredictArgs& a) {
   options.threads = threads;
   if (!a.on_bad_row.empty()) options.on_bad_row = parse_bad_row_policy(a.on_bad_row, "--on-bad-row");
   const RawTable table = pipeline.read(a.data, options);
-  const Dataset data = pipeline.transform(table);
+  const Dataset data = pipeline.transform(table, threads);
   const std::vector<float> pred = predict(*loaded.model, data, threads);
   const ModelSpec& spec = loaded.model->spec();
   const size_t T = static_cast<size_t>(spec.n_task());

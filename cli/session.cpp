@@ -108,7 +108,8 @@ Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
   ReadOptions options;
   options.on_bad_row = setup.data.on_bad_row;
   options.max_bad_rows = setup.data.max_bad_rows;
-  options.threads = checked_threads(rc.settings);  // a large plain file is parsed on as many threads as training
+  // A large plain file is parsed, and the features fitted and encoded, on as many threads as training.
+  options.threads = checked_threads(rc.settings);
   Splits splits;
   std::ostringstream describe;
   auto read = [&](const std::string& path) {
@@ -163,10 +164,10 @@ Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
       describe << " (split " << setup.data.split_test << " of it at random into validation, seed " << seed << ")";
     }
   }
-  splits.pipeline = FeaturePipeline::fit(train_raw, schema);
-  splits.train = splits.pipeline.transform(train_raw);
-  if (have_valid) splits.valid = splits.pipeline.transform(valid_raw);
-  if (have_test) splits.test = splits.pipeline.transform(test_raw);
+  splits.pipeline = FeaturePipeline::fit(train_raw, schema, options.threads);
+  splits.train = splits.pipeline.transform(train_raw, options.threads);
+  if (have_valid) splits.valid = splits.pipeline.transform(valid_raw, options.threads);
+  if (have_test) splits.test = splits.pipeline.transform(test_raw, options.threads);
   splits.describe = describe.str();
   return splits;
 }

@@ -104,14 +104,16 @@ uint64_t fnv1a64(std::string_view text);
 class FeaturePipeline {
  public:
   // Fits on the training table (options from the schema, or given). Throws input if a label is missing
-  // from the table or a column's kind differs from the schema's.
-  static FeaturePipeline fit(const RawTable& train, const Schema& schema);
-  static FeaturePipeline fit(const RawTable& train, const Schema& schema, const FeatureOptions& options);
+  // from the table or a column's kind differs from the schema's. threads: up to that many take the
+  // columns' statistics (the same result on any number).
+  static FeaturePipeline fit(const RawTable& train, const Schema& schema, int threads = 1);
+  static FeaturePipeline fit(const RawTable& train, const Schema& schema, const FeatureOptions& options, int threads = 1);
 
   // Encodes a table read with the same schema. Throws input (where = the table's path) if its columns
   // differ from the training file's (a column missing, added, or of another kind). Label and weight
-  // columns may be absent: labels are then NaN and weights empty.
-  Dataset transform(const RawTable& table) const;
+  // columns may be absent: labels are then NaN and weights empty. threads: up to that many encode row
+  // ranges (the same result on any number).
+  Dataset transform(const RawTable& table, int threads = 1) const;
 
   // Reads a file with the fitted schema, label columns optional (predict).
   RawTable read(const std::string& path, const ReadOptions& options = {}) const;

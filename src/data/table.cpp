@@ -11,9 +11,9 @@
 #include <cstring>
 #include <exception>
 #include <limits>
-#include <thread>
 #include <unordered_map>
 
+#include "core/fork_join.h"
 #include "mmoe/features.h"
 
 namespace mmoe {
@@ -351,10 +351,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
       if (k == 0) stop.store(true, std::memory_order_relaxed);  // its error comes first in the file
     }
   };
-  std::vector<std::thread> threads;
-  for (size_t k = 1; k < n_parts; ++k) threads.emplace_back(run, k);
-  run(0);
-  for (std::thread& t : threads) t.join();
+  detail::fork_join(n_parts, run);  // run keeps every part's error for the join below
 
   RawTable table;
   table.path = path;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
-#include <thread>
 
+#include "core/fork_join.h"
 #include "mmoe/error.h"
 #include "mmoe/experiment.h"
 #include "mmoe/model.h"
@@ -52,10 +52,7 @@ void parallel_for(size_t n, int threads, const std::function<void(size_t)>& fn) 
     }
   };
   const size_t n_workers = std::min(static_cast<size_t>(std::max(threads, 1)), std::max<size_t>(n, 1));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < n_workers; ++t) pool.emplace_back(worker);
-  worker();  // the calling thread is worker 0
-  for (std::thread& t : pool) t.join();
+  detail::fork_join(n_workers, [&](size_t) { worker(); });  // the calling thread is worker 0
   if (error) std::rethrow_exception(error);
 }
 

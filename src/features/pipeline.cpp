@@ -3,17 +3,75 @@
 // Statistics are accumulated in double (a float sum over 200k census ages would already lose digits), and
 // categorical columns are mapped dictionary-to-vocabulary once per table, not once per row: the per-row work
 // in transform is one table lookup per categorical column.
+//
+// With threads, fit takes the columns' statistics on several threads (a column each at a time, every column's
+// sums in row order as on one thread) and transform encodes row ranges on several threads, in blocks of rows
+// whose output stays in cache (column by column over the whole table, every write of a 100-column row-major
+// output was a cache miss: 140 ms for 200k rows). Either way the result is the same bits.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "core/fork_join.h"
 #include "mmoe/features.h"
 
 namespace mmoe {
 
 namespace {
+
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Below this many rows a thread, fit and transform stay on one thread (a thread's start costs more).
+constexpr size_t kMinRowsPerThread = 16384;
+// Rows encoded at a time: a 100-column block of output (100 KB) stays in L2 while every column writes it.
+constexpr size_t kBlockRows = 256;
+
+size_t threads_for(size_t rows, int threads) {
+  return std::clamp<size_t>(rows / kMinRowsPerThread, 1, static_cast<size_t>(std::max(threads, 1)));
 }
+
+// A dense column's sums over its non-missing values, in row order.
+struct DenseStats {
+  double mean = 0, sd = 0, lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
+  size_t n = 0;
+};
+
+DenseStats dense_stats(const std::vector<float>& values) {
+  DenseStats st;
+  double sum = 0, sum2 = 0;
+  for (float v : values) {
+    if (std::isnan(v)) continue;
+    double x = v;
+    sum += x;
+    st.lo = std::min(st.lo, x);
+    st.hi = std::max(st.hi, x);
+    ++st.n;
+  }
+  st.mean = st.n ? sum / static_cast<double>(st.n) : 0.0;
+  for (float v : values)
+    if (!std::isnan(v)) sum2 += (v - st.mean) * (v - st.mean);
+  // Population std (ddof = 0), as numpy / the torch peer use.
+  st.sd = st.n ? std::sqrt(sum2 / static_cast<double>(st.n)) : 0.0;
+  return st;
+}
+
+// How often each dictionary code of a categorical column occurs, and how many rows miss a value.
+struct CodeCounts {
+  std::vector<int64_t> count;
+  int64_t missing = 0;
+};
+
+CodeCounts code_counts(const RawColumn& col) {
+  CodeCounts c;
+  c.count.assign(col.dictionary.size(), 0);
+  for (int32_t code : col.codes) {
+    if (code < 0) ++c.missing;
+    else ++c.count[static_cast<size_t>(code)];
+  }
+  return c;
+}
+
+}  // namespace
 
 FeatureOptions FeatureOptions::from(const Schema& schema) {
   FeatureOptions o;
@@ -24,11 +82,12 @@ FeatureOptions FeatureOptions::from(const Schema& schema) {
   return o;
 }
 
-FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema) {
-  return fit(train, schema, FeatureOptions::from(schema));
+FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema, int threads) {
+  return fit(train, schema, FeatureOptions::from(schema), threads);
 }
 
-FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema, const FeatureOptions& options) {
+FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema, const FeatureOptions& options,
+                                     int threads) {
   MMOE_CHECK(options.min_count >= 1, "min_count must be >= 1");
   FeaturePipeline p;
   p.schema_ = schema;
@@ -40,7 +99,21 @@ FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema
     return nullptr;
   };
 
-  for (const RawColumn& col : train.columns) {
+  // Every column's statistics first, threads taking columns in turn; then the features in column order.
+  const size_t n_columns = train.columns.size();
+  std::vector<DenseStats> dense_of(n_columns);
+  std::vector<CodeCounts> counts_of(n_columns);
+  const size_t nt = std::min(threads_for(train.rows, threads), std::max<size_t>(n_columns, 1));
+  detail::fork_join(nt, [&](size_t t) {
+    for (size_t i = t; i < n_columns; i += nt) {
+      const RawColumn& col = train.columns[i];
+      if (col.kind == ColumnKind::dense) dense_of[i] = dense_stats(col.values);
+      if (col.kind == ColumnKind::categorical) counts_of[i] = code_counts(col);
+    }
+  });
+
+  for (size_t i = 0; i < n_columns; ++i) {
+    const RawColumn& col = train.columns[i];
     const ColumnSpec* spec = spec_of(col.name);
     ColumnKind want = spec ? spec->kind : schema.default_kind;
     if (want != col.kind)
@@ -52,32 +125,18 @@ FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema
       case ColumnKind::ignore: p.inputs_.push_back({col.name, col.kind}); break;
       case ColumnKind::dense: {
         p.inputs_.push_back({col.name, col.kind});
-        double sum = 0, sum2 = 0, lo = std::numeric_limits<double>::infinity(), hi = -lo;
-        size_t n = 0;
-        for (float v : col.values) {
-          if (std::isnan(v)) continue;
-          double x = v;
-          sum += x;
-          lo = std::min(lo, x);
-          hi = std::max(hi, x);
-          ++n;
-        }
-        const double mean = n ? sum / static_cast<double>(n) : 0.0;
-        for (float v : col.values)
-          if (!std::isnan(v)) sum2 += (v - mean) * (v - mean);
-        // Population std (ddof = 0), as numpy / the torch peer use.
-        const double sd = n ? std::sqrt(sum2 / static_cast<double>(n)) : 0.0;
+        const DenseStats& st = dense_of[i];
         DenseFeature f;
         f.name = col.name;
-        f.fill = mean;
+        f.fill = st.mean;
         if (options.scaling == Scaling::standard) {
-          f.center = mean;
-          f.scale = sd > 0 ? sd : 1.0;
-        } else if (options.scaling == Scaling::minmax && n > 0) {
-          f.center = lo;
-          f.scale = hi > lo ? hi - lo : 1.0;
+          f.center = st.mean;
+          f.scale = st.sd > 0 ? st.sd : 1.0;
+        } else if (options.scaling == Scaling::minmax && st.n > 0) {
+          f.center = st.lo;
+          f.scale = st.hi > st.lo ? st.hi - st.lo : 1.0;
         }
-        f.flag = options.missing_flags && n < col.values.size();
+        f.flag = options.missing_flags && st.n < col.values.size();
         p.dense_.push_back(std::move(f));
         break;
       }
@@ -92,12 +151,8 @@ FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema
           f.cardinality = buckets + 1;
           f.missing_code = 0;
         } else {
-          std::vector<int64_t> count(col.dictionary.size(), 0);
-          int64_t n_missing = 0;
-          for (int32_t c : col.codes) {
-            if (c < 0) ++n_missing;
-            else ++count[static_cast<size_t>(c)];
-          }
+          const std::vector<int64_t>& count = counts_of[i].count;
+          const int64_t n_missing = counts_of[i].missing;
           for (size_t k = 0; k < count.size(); ++k)
             if (count[k] >= min_count) f.vocab.push_back(col.dictionary[k]);
           std::sort(f.vocab.begin(), f.vocab.end());
@@ -153,7 +208,7 @@ RawTable FeaturePipeline::read(const std::string& path, const ReadOptions& optio
   return read_table(path, schema_, o);
 }
 
-Dataset FeaturePipeline::transform(const RawTable& table) const {
+Dataset FeaturePipeline::transform(const RawTable& table, int threads) const {
   // The table must have exactly the training file's feature columns (order may differ in a headered file).
   for (const auto& in : inputs_) {
     const RawColumn* c = table.find(in.name);
@@ -186,49 +241,72 @@ Dataset FeaturePipeline::transform(const RawTable& table) const {
   ds.cat.resize(rows * ds.n_cat);
   ds.labels.assign(rows * ds.n_task, kNaN);
 
+  // Per column, what a row needs: its input, its place in the output, and (categorical) dictionary code ->
+  // pipeline code, worked out once per distinct value.
+  struct DenseJob {
+    const float* in;
+    size_t out, flag;  // output columns; flag = n_dense for a column without a missing flag
+    double center, inv;
+    float filled;
+  };
+  std::vector<DenseJob> dense_jobs;
   size_t flag_j = dense_.size();
-  for (size_t j = 0; j < dense_.size(); ++j) {
-    const DenseFeature& f = dense_[j];
-    const std::vector<float>& v = table.find(f.name)->values;
+  for (const DenseFeature& f : dense_) {
     const double inv = 1.0 / f.scale;
-    const float filled = static_cast<float>((f.fill - f.center) * inv);
-    float* out = ds.dense.data() + j;
-    float* flag = f.flag ? ds.dense.data() + flag_j : nullptr;
-    for (size_t r = 0; r < rows; ++r) {
-      const float x = v[r];
-      const bool miss = std::isnan(x);
-      out[r * ds.n_dense] = miss ? filled : static_cast<float>((x - f.center) * inv);
-      if (flag) flag[r * ds.n_dense] = miss ? 1.0f : 0.0f;
-    }
-    if (f.flag) ++flag_j;
+    dense_jobs.push_back({table.find(f.name)->values.data(), dense_jobs.size(), f.flag ? flag_j++ : ds.n_dense, f.center,
+                          inv, static_cast<float>((f.fill - f.center) * inv)});
   }
-
+  std::vector<std::vector<int32_t>> maps(cat_.size());
+  std::vector<const int32_t*> codes(cat_.size());
   for (size_t j = 0; j < cat_.size(); ++j) {
     const CatFeature& f = cat_[j];
     const RawColumn& c = *table.find(f.name);
-    // Dictionary code -> pipeline code, once per distinct value.
-    std::vector<int32_t> map(c.dictionary.size());
+    codes[j] = c.codes.data();
+    maps[j].resize(c.dictionary.size());
     for (size_t k = 0; k < c.dictionary.size(); ++k) {
       const std::string& s = c.dictionary[k];
       if (f.hash_buckets > 0) {
-        map[k] = static_cast<int32_t>(fnv1a64(s) % static_cast<uint64_t>(f.hash_buckets)) + 1;
+        maps[j][k] = static_cast<int32_t>(fnv1a64(s) % static_cast<uint64_t>(f.hash_buckets)) + 1;
       } else {
         auto it = std::lower_bound(f.vocab.begin(), f.vocab.end(), s);
-        map[k] = (it != f.vocab.end() && *it == s) ? static_cast<int32_t>(it - f.vocab.begin()) + 1 : 0;
+        maps[j][k] = (it != f.vocab.end() && *it == s) ? static_cast<int32_t>(it - f.vocab.begin()) + 1 : 0;
       }
     }
-    int32_t* out = ds.cat.data() + j;
-    for (size_t r = 0; r < rows; ++r) {
-      const int32_t code = c.codes[r];
-      out[r * ds.n_cat] = code < 0 ? f.missing_code : map[static_cast<size_t>(code)];
-    }
   }
+  std::vector<const float*> label_in(tasks_.size(), nullptr);  // null: no labels (predict)
+  for (size_t t = 0; t < tasks_.size(); ++t)
+    if (const RawColumn* c = table.find(tasks_[t].name)) label_in[t] = c->values.data();
 
-  for (size_t t = 0; t < tasks_.size(); ++t) {
-    const RawColumn* c = table.find(tasks_[t].name);
-    if (!c) continue;  // predict: no labels
-    for (size_t r = 0; r < rows; ++r) ds.labels[r * ds.n_task + t] = c->values[r];
-  }
+  // Rows [r0, r1), a block at a time, every column of the block before the next block.
+  auto encode = [&](size_t r0, size_t r1) {
+    for (size_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+      const size_t b1 = std::min(r1, b0 + kBlockRows);
+      for (const DenseJob& job : dense_jobs) {
+        float* out = ds.dense.data() + job.out;
+        float* flag = job.flag < ds.n_dense ? ds.dense.data() + job.flag : nullptr;
+        for (size_t r = b0; r < b1; ++r) {
+          const float x = job.in[r];
+          const bool miss = std::isnan(x);
+          out[r * ds.n_dense] = miss ? job.filled : static_cast<float>((x - job.center) * job.inv);
+          if (flag) flag[r * ds.n_dense] = miss ? 1.0f : 0.0f;
+        }
+      }
+      for (size_t j = 0; j < cat_.size(); ++j) {
+        const int32_t missing = cat_[j].missing_code;
+        const int32_t* map = maps[j].data();
+        int32_t* out = ds.cat.data() + j;
+        for (size_t r = b0; r < b1; ++r) {
+          const int32_t code = codes[j][r];
+          out[r * ds.n_cat] = code < 0 ? missing : map[static_cast<size_t>(code)];
+        }
+      }
+      for (size_t t = 0; t < label_in.size(); ++t)
+        if (label_in[t])
+          for (size_t r = b0; r < b1; ++r) ds.labels[r * ds.n_task + t] = label_in[t][r];
+    }
+  };
+  const size_t nt = threads_for(rows, threads);
+  detail::fork_join(nt, [&](size_t t) { encode(rows * t / nt, rows * (t + 1) / nt); });
   if (!weight_.empty()) {
     if (const RawColumn* c = table.find(weight_)) ds.weights = c->values;
   }
