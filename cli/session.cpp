@@ -112,16 +112,20 @@ Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
   options.threads = checked_threads(rc.settings);
   Splits splits;
   std::ostringstream describe;
-  auto read = [&](const std::string& path) {
-    RawTable table = read_table(find_data_path(path, rc.base_dir), schema, options);
-    if (table.n_bad_rows() > 0) {
-      splits.bad_rows.emplace_back(table.path, table.n_bad_rows());
-      if (!quiet) std::fputs(describe_bad_rows(table, "data: skipped ").c_str(), stderr);
-    }
-    return table;
-  };
+  // The given files (train, then valid and test) are read at the same time (read_tables); their bad-row
+  // reports follow in file order.
+  std::vector<std::string> paths = {find_data_path(setup.data.train, rc.base_dir)};
+  if (!setup.data.valid.empty()) paths.push_back(find_data_path(setup.data.valid, rc.base_dir));
+  if (!setup.data.test.empty()) paths.push_back(find_data_path(setup.data.test, rc.base_dir));
+  std::vector<RawTable> tables = read_tables(paths, schema, options);
+  for (const RawTable& table : tables) {
+    if (table.n_bad_rows() == 0) continue;
+    splits.bad_rows.emplace_back(table.path, table.n_bad_rows());
+    if (!quiet) std::fputs(describe_bad_rows(table, "data: skipped ").c_str(), stderr);
+  }
+  size_t next_table = 1;
   const uint64_t seed = setup.data.split_seed;
-  RawTable train_raw = read(setup.data.train);
+  RawTable train_raw = std::move(tables[0]);
   RawTable valid_raw, test_raw;
   bool have_valid = false, have_test = false;
   describe << "train = " << train_raw.path;
@@ -147,12 +151,12 @@ Splits load_splits(const DataArgs& args, const ResolvedConfig& rc, bool quiet) {
     describe << " split " << args.split << " at random (seed " << seed << ")";
   }
   if (!setup.data.valid.empty()) {
-    valid_raw = read(setup.data.valid);
+    valid_raw = std::move(tables[next_table++]);
     have_valid = true;
     describe << ", valid = " << valid_raw.path;
   }
   if (!setup.data.test.empty()) {
-    test_raw = read(setup.data.test);
+    test_raw = std::move(tables[next_table++]);
     have_test = true;
     describe << ", test = " << test_raw.path;
     if (setup.data.split_test > 0.0) {

@@ -85,6 +85,10 @@ struct RawTable {
 // Reads a CSV (plain or gzip) with a schema. Throws io/input/usage as csv.h and schema.h describe; with
 // on_bad_row = error the first bad row throws (ErrorKind::input, where = path:line:col).
 RawTable read_table(const std::string& path, const Schema& schema, const ReadOptions& options = {});
+// Several files read at the same time, a thread each (options.threads > 1; each file also parses in parts as
+// read_table does), or one after another. The tables come in the order of `paths`; an error is the one the
+// files read in turn would give: the first failing file's in that order.
+std::vector<RawTable> read_tables(const std::vector<std::string>& paths, const Schema& schema, const ReadOptions& options = {});
 
 struct FeatureOptions {
   Scaling scaling = Scaling::standard;

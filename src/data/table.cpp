@@ -401,4 +401,15 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
   return table;
 }
 
+std::vector<RawTable> read_tables(const std::vector<std::string>& paths, const Schema& schema, const ReadOptions& options) {
+  std::vector<RawTable> tables(paths.size());
+  if (options.threads <= 1) {
+    for (size_t k = 0; k < paths.size(); ++k) tables[k] = read_table(paths[k], schema, options);
+    return tables;
+  }
+  // fork_join rethrows the lowest index's error: the first failing file in order.
+  detail::fork_join(paths.size(), [&](size_t k) { tables[k] = read_table(paths[k], schema, options); });
+  return tables;
+}
+
 }  // namespace mmoe

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "mmoe/csv.h"
+#include "error_capture.h"
 
 namespace {
 
@@ -61,16 +62,7 @@ std::vector<std::string> read_all(mmoe::CsvReader& r) {
   return out;
 }
 
-template <typename F>
-mmoe::Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const mmoe::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an mmoe::Error";
-  return mmoe::Error(mmoe::ErrorKind::internal, "none");
-}
+using mmoe::test::catch_error;
 
 TEST(CsvReader, HeaderFieldsLinesAndColumns) {
   std::string p = write_file("basic.csv", "a,b,c\n1,22,333\n\n4,,6\r\n");

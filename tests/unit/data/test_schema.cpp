@@ -5,19 +5,11 @@
 #include <numeric>
 
 #include "mmoe/schema.h"
+#include "error_capture.h"
 
 namespace {
 
-template <typename F>
-mmoe::Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const mmoe::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an mmoe::Error";
-  return mmoe::Error(mmoe::ErrorKind::internal, "none");
-}
+using mmoe::test::catch_error;
 
 const char* kBasic = R"(
 [schema]

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "mmoe/features.h"
+#include "error_capture.h"
 
 namespace {
 
@@ -22,16 +23,7 @@ std::string write_file(const std::string& name, const std::string& text) {
   return path;
 }
 
-template <typename F>
-mmoe::Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const mmoe::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an mmoe::Error";
-  return mmoe::Error(mmoe::ErrorKind::internal, "none");
-}
+using mmoe::test::catch_error;
 
 // x: dense with one missing, c: categorical, y: binary label by value, r: regression label, w: weight.
 const char* kSchema = R"(

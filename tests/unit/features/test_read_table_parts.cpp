@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include "mmoe/features.h"
+#include "error_capture.h"
+#include "unit/features/raw_table_compare.h"
 
 namespace {
 
@@ -67,40 +69,10 @@ mmoe::ReadOptions opts(int threads, mmoe::BadRowPolicy policy = mmoe::BadRowPoli
   return o;
 }
 
-void expect_same(const mmoe::RawTable& a, const mmoe::RawTable& b, const std::string& where) {
-  SCOPED_TRACE(where);
-  ASSERT_EQ(a.rows, b.rows);
-  EXPECT_EQ(a.lines, b.lines);
-  EXPECT_EQ(a.record_rows, b.record_rows);
-  EXPECT_EQ(a.skipped_lines, b.skipped_lines);
-  ASSERT_EQ(a.bad_rows.size(), b.bad_rows.size());
-  for (size_t i = 0; i < a.bad_rows.size(); ++i) {
-    EXPECT_EQ(a.bad_rows[i].line, b.bad_rows[i].line);
-    EXPECT_EQ(a.bad_rows[i].where, b.bad_rows[i].where);
-    EXPECT_EQ(a.bad_rows[i].message, b.bad_rows[i].message);
-  }
-  ASSERT_EQ(a.columns.size(), b.columns.size());
-  for (size_t i = 0; i < a.columns.size(); ++i) {
-    const mmoe::RawColumn &x = a.columns[i], &y = b.columns[i];
-    EXPECT_EQ(x.name, y.name);
-    EXPECT_EQ(x.kind, y.kind);
-    EXPECT_EQ(x.codes, y.codes) << x.name;
-    EXPECT_EQ(x.dictionary, y.dictionary) << x.name;
-    ASSERT_EQ(x.values.size(), y.values.size()) << x.name;
-    if (!x.values.empty()) {  // bit-identical, NaN (missing) included
-      EXPECT_EQ(std::memcmp(x.values.data(), y.values.data(), x.values.size() * sizeof(float)), 0) << x.name;
-    }
-  }
-}
+using mmoe::test::expect_same;
 
 mmoe::Error error_of(const std::string& path, const mmoe::Schema& s, const mmoe::ReadOptions& o) {
-  try {
-    mmoe::read_table(path, s, o);
-  } catch (const mmoe::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an mmoe::Error";
-  return mmoe::Error(mmoe::ErrorKind::internal, "none");
+  return mmoe::test::catch_error([&] { mmoe::read_table(path, s, o); });
 }
 
 TEST(ReadTableParts, EveryCutGivesOneReadersTable) {

@@ -10,12 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "mmoe/error.h"
 #include "mmoe/model_file.h"
+#include "error_capture.h"
 
 namespace {
 
@@ -98,20 +98,7 @@ std::vector<uint8_t> craft(uint32_t version, uint32_t kind, const std::string& h
   return b;
 }
 
-// Runs `fn`, which must throw mmoe::Error of `kind`; returns it for more checks.
-mmoe::Error expect_error(const std::function<void()>& fn, mmoe::ErrorKind kind) {
-  try {
-    fn();
-  } catch (const mmoe::Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected mmoe::Error, got " << typeid(e).name() << ": " << e.what();
-    return mmoe::Error(mmoe::ErrorKind::internal, "wrong exception");
-  }
-  ADD_FAILURE() << "expected an mmoe::Error, nothing was thrown";
-  return mmoe::Error(mmoe::ErrorKind::internal, "nothing thrown");
-}
+using mmoe::test::expect_error;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

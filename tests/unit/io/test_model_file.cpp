@@ -17,6 +17,7 @@
 #include "mmoe/model_file.h"
 #include "mmoe/optim.h"
 #include "mmoe/rng.h"
+#include "error_capture.h"
 
 namespace {
 
@@ -38,19 +39,7 @@ struct TempDir {
   std::string path(const std::string& name) const { return (dir / name).string(); }
 };
 
-mmoe::Error expect_error(const std::function<void()>& fn, mmoe::ErrorKind kind) {
-  try {
-    fn();
-  } catch (const mmoe::Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected mmoe::Error, got " << e.what();
-    return mmoe::Error(mmoe::ErrorKind::internal, "wrong exception");
-  }
-  ADD_FAILURE() << "expected an mmoe::Error, nothing was thrown";
-  return mmoe::Error(mmoe::ErrorKind::internal, "nothing thrown");
-}
+using mmoe::test::expect_error;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
