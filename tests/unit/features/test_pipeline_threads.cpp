@@ -48,9 +48,10 @@ std::string write_table() {
                           : i == 18 || i == 19   ? "v59"
                           : i % 5000 == 1        ? "v57"
                                                  : "v" + std::to_string(i % 57);
-    out << (i % 11 == 4 ? std::string("NA") : std::to_string(static_cast<double>(i % 1013) * 0.37 - 50.0)) << ','
-        << std::to_string(std::sin(static_cast<double>(i))) << ',' << c << ',' << "k" << (i * 7919 % 5003) << ',' << (i % 17 == 5 ? "NA" : i % 3 ? "yes" : "no") << ','
-        << static_cast<double>(i % 101) / 7.0 << ',' << 0.5 + static_cast<double>(i % 4) << '\n';
+    const std::string x = i % 11 == 4 ? "NA" : std::to_string(static_cast<double>(i % 1013) * 0.37 - 50.0);
+    const char* y = i % 17 == 5 ? "NA" : i % 3 ? "yes" : "no";
+    out << x << ',' << std::to_string(std::sin(static_cast<double>(i))) << ',' << c << ",k" << (i * 7919 % 5003) << ','
+        << y << ',' << static_cast<double>(i % 101) / 7.0 << ',' << 0.5 + static_cast<double>(i % 4) << '\n';
   }
   return path;
 }
