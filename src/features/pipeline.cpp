@@ -98,8 +98,13 @@ FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema
       if (c.name == name) return &c;
     return nullptr;
   };
+  // A categorical column's hash buckets (0: a vocabulary instead): the column's own setting, or the schema's.
+  auto buckets_of = [&](const ColumnSpec* spec) {
+    return spec && spec->hash_buckets >= 0 ? spec->hash_buckets : options.hash_buckets;
+  };
 
-  // Every column's statistics first, threads taking columns in turn; then the features in column order.
+  // Every column's statistics first, threads taking columns in turn; then the features in column order. Only a
+  // vocabulary needs the code counts (a hashed column's dictionary can be as large as its rows).
   const size_t n_columns = train.columns.size();
   std::vector<DenseStats> dense_of(n_columns);
   std::vector<CodeCounts> counts_of(n_columns);
@@ -108,7 +113,7 @@ FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema
     for (size_t i = t; i < n_columns; i += nt) {
       const RawColumn& col = train.columns[i];
       if (col.kind == ColumnKind::dense) dense_of[i] = dense_stats(col.values);
-      if (col.kind == ColumnKind::categorical) counts_of[i] = code_counts(col);
+      if (col.kind == ColumnKind::categorical && buckets_of(spec_of(col.name)) <= 0) counts_of[i] = code_counts(col);
     }
   });
 
@@ -144,7 +149,7 @@ FeaturePipeline FeaturePipeline::fit(const RawTable& train, const Schema& schema
         p.inputs_.push_back({col.name, col.kind});
         CatFeature f;
         f.name = col.name;
-        const int64_t buckets = spec && spec->hash_buckets >= 0 ? spec->hash_buckets : options.hash_buckets;
+        const int64_t buckets = buckets_of(spec);
         const int64_t min_count = spec && spec->min_count >= 1 ? spec->min_count : options.min_count;
         if (buckets > 0) {
           f.hash_buckets = buckets;
