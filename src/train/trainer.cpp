@@ -216,10 +216,12 @@ std::vector<float> predict(Model& model, const Dataset& data, int threads, size_
 }
 
 std::vector<float> predict_gates(Model& model, const Dataset& data, int threads, size_t batch_size) {
-  check_compatible(model, data, "prediction");
   const size_t width = static_cast<size_t>(model.spec().n_gate()) * model.spec().bank_size();
   std::vector<float> gates(data.rows * width);
-  if (width == 0) return gates;
+  if (width == 0) {  // no pass to run, but a file the model cannot read is still refused
+    check_compatible(model, data, "prediction");
+    return gates;
+  }
   std::vector<float> out(data.rows * static_cast<size_t>(model.spec().n_task()));
   size_t at = 0;
   forward_pass(model, data, threads, batch_size, out.data(), [&](const float* g, size_t n) {
@@ -237,8 +239,9 @@ Evaluation evaluate(Model& model, const Dataset& data, int threads, bool gate_st
   std::vector<float> pred(data.rows * T);
   const bool gates = gate_stats && spec.n_gate() > 0 && data.rows > 0;
   GateStatsAccumulator acc(spec.n_gate(), spec.bank_size());
-  forward_pass(model, data, threads, kPredictBatch, pred.data(),
-               gates ? std::function<void(const float*, size_t)>([&](const float* g, size_t n) { acc.add(g, n); }) : nullptr);
+  std::function<void(const float*, size_t)> on_gates;
+  if (gates) on_gates = [&](const float* g, size_t n) { acc.add(g, n); };
+  forward_pass(model, data, threads, kPredictBatch, pred.data(), on_gates);
   ev.loss = objective(spec, data, pred);
   const std::vector<float> weights = data.weights;
   for (size_t k = 0; k < T; ++k) {
