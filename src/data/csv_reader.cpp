@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/open_file.h"
+
 namespace mmoe {
 
 namespace {
@@ -112,6 +114,12 @@ bool parse_float(std::string_view text, float& out) {
   return ec == std::errc() && ptr == e && std::isfinite(out);
 }
 
+std::FILE* detail::open_data_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
+  return f;
+}
+
 // The byte source: stdio for plain files, zlib's gz* for gzip (which inflates in its own chunks).
 struct CsvReader::Source {
   std::FILE* file = nullptr;
@@ -172,8 +180,7 @@ CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(pat
     throw Error(ErrorKind::io, "cannot open file: it is a directory", path_);
   source_ = std::make_unique<Source>();
   source_->path = path_;
-  std::FILE* f = std::fopen(path_.c_str(), "rb");
-  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path_);
+  std::FILE* f = detail::open_data_file(path_);
   unsigned char magic[2] = {0, 0};
   size_t got = std::fread(magic, 1, 2, f);
   gzip_ = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
@@ -229,8 +236,7 @@ CsvReader::CsvReader(std::string path, CsvOptions options, const CsvRange& range
     : path_(std::move(path)), options_(std::move(options)) {
   source_ = std::make_unique<Source>();
   source_->path = path_;
-  std::FILE* f = std::fopen(path_.c_str(), "rb");
-  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path_);
+  std::FILE* f = detail::open_data_file(path_);
   source_->file = f;
   unsigned char magic[2] = {0, 0};
   if (std::fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)

@@ -5,7 +5,6 @@
 // is stored once, and rows hold 4-byte codes, which is what keeps a census load near 35 MB.
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/fork_join.h"
+#include "data/open_file.h"
 #include "mmoe/features.h"
 
 namespace mmoe {
@@ -265,12 +265,6 @@ void merge(RawTable& table, std::vector<InternMap>& intern, Part& from) {
   table.rows += from.rows;
 }
 
-std::FILE* open_or_throw(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(ErrorKind::io, std::string("cannot open file: ") + std::strerror(errno), path);
-  return f;
-}
-
 // Where a part after the first may start: the first line start at or after `offset`, or the file's end.
 uint64_t line_start_after(std::FILE* f, uint64_t offset, uint64_t size) {
   if (std::fseek(f, static_cast<long>(offset), SEEK_SET) != 0) return size;
@@ -286,7 +280,7 @@ uint64_t line_start_after(std::FILE* f, uint64_t offset, uint64_t size) {
 
 // Physical lines ('\n') in bytes [0, end) of the file: the line number a part starting at `end` begins with.
 int64_t lines_before(const std::string& path, uint64_t end) {
-  std::FILE* f = open_or_throw(path);
+  std::FILE* f = detail::open_data_file(path);
   std::vector<char> buf(size_t{1} << 20);
   int64_t n = 0;
   for (uint64_t at = 0; at < end;) {
@@ -318,7 +312,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
                              : static_cast<size_t>(std::clamp<uint64_t>(size / options.parallel_min_bytes, 1,
                                                                         static_cast<uint64_t>(std::max(options.threads, 1))));
   if (planned > 1) {
-    std::FILE* f = open_or_throw(path);
+    std::FILE* f = detail::open_data_file(path);
     for (size_t k = 1; k < planned; ++k) {
       const uint64_t cut = line_start_after(f, size * k / planned, size);
       if (cut > cuts.back() && cut < size) cuts.push_back(cut);
