@@ -3,7 +3,8 @@
 // The reader hands out one record at a time as string_views into its own line buffer, so reading a file
 // costs one buffer (about two lines' worth plus a 256 KiB chunk) however large the file is, and no heap
 // allocation per field. A gzip file (detected by its magic bytes 1f 8b, not by its name) is inflated in
-// chunks as it is read; the decompressed text is never held whole.
+// chunks as it is read; the decompressed text is never held whole. take_rest() hands what a reader has not read
+// yet over in blocks of whole lines, so that one thread can inflate while others parse (read_table does).
 //
 // Dialect: one record per line ("\n" or "\r\n"), RFC-4180 double quotes ("a,b" keeps the comma, "" is a
 // quote), separator "," / ", " (comma, then whitespace around fields is trimmed) / "\t" / "|". Blank lines and
@@ -29,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +59,15 @@ struct CsvOptions {
 
 enum class CsvStatus { ok, bad, end };
 
+// Whole lines of one file, held in memory: a piece of its input for parsing on another thread. `text` ends
+// after a line end, or at the file's end; its first line is line number first_line.
+struct CsvBlock {
+  std::vector<char> text;
+  int64_t first_line = 1;
+};
+
+class CsvBlocks;
+
 // A byte range of a plain (not gzip) file that starts at the beginning of a line, for reading one file in
 // parts on several threads (read_table does): [begin, end) holds whole lines only, the first of them line
 // number first_line, each with n_fields fields. No header is read from it.
@@ -73,6 +84,9 @@ class CsvReader {
   CsvReader(std::string path, CsvOptions options = {});
   // Reads only the lines of `range` (a plain file; throws usage for gzip). Its records may be none.
   CsvReader(std::string path, CsvOptions options, const CsvRange& range);
+  // Reads only the lines of `block` (no header; records of n_fields fields), which it takes over. `path`
+  // names the file in locations.
+  CsvReader(std::string path, CsvOptions options, CsvBlock block, size_t n_fields);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -107,11 +121,19 @@ class CsvReader {
   size_t estimated_records() const;
   // The file's size in bytes (gzip: the compressed size).
   uint64_t file_bytes() const { return file_bytes_; }
+  // The size of the text: the file's size, or the gzip trailer's uncompressed size (0 if implausible).
+  uint64_t content_bytes() const { return content_bytes_; }
   // Stops a plain file's reading at byte `offset`, a line start, so that another reader takes the rest.
   // false (and nothing changes) for gzip or when the reader has already read past it.
   bool stop_at(uint64_t offset);
+  // Hands the rest of the input over, in blocks of whole lines of about block_bytes: what the reader has
+  // buffered past its current record (a constructor reads the first one ahead), then the rest of the file.
+  // The reader itself then returns only that first record, if not returned yet, and then end. For parsing
+  // a gzip file on several threads: its inflating is serial, its parsing need not be (read_table does).
+  CsvBlocks take_rest(size_t block_bytes);
 
  private:
+  friend class CsvBlocks;
   struct Source;
   // The next physical line, without its "\n" / "\r\n". false at end of input.
   bool read_line(char*& begin, size_t& len, bool& too_long);
@@ -142,6 +164,31 @@ class CsvReader {
   size_t first_line_bytes_ = 0;
   bool pending_ = false;  // the first data record was read by the constructor and not yet returned
   CsvStatus pending_status_ = CsvStatus::end;
+};
+
+// The rest of a CsvReader's input cut after line ends, in file order (CsvReader::take_rest).
+class CsvBlocks {
+ public:
+  CsvBlocks(CsvBlocks&&) noexcept;
+  ~CsvBlocks();
+  // The next block: at least block_bytes (or the rest of the file), read in the reader's chunks, up to the
+  // last line end read. false at the end of the input. A broken gzip stream or a read error throws the
+  // reader's error (same message and location), but only on the call after the one that returned the whole
+  // lines before the fault, which a reader would have handed out first. A line over the reader's
+  // max_line_bytes is cut to max_line_bytes + 2 bytes, so that it is still refused as too long without
+  // being held whole.
+  bool next(CsvBlock& block);
+
+ private:
+  friend class CsvReader;
+  CsvBlocks() = default;
+  std::unique_ptr<CsvReader::Source> source_;
+  std::vector<char> carry_;     // read past the last block's final line end: the start of the next line
+  int64_t next_line_ = 1;       // line number of carry_'s first line
+  size_t block_bytes_ = 0, max_line_bytes_ = 0;
+  bool dropping_ = false;       // carry_ is an over-long line cut short: skip to its end
+  bool eof_ = false;
+  std::exception_ptr error_;    // thrown by the next call
 };
 
 // Parses a whole field as a finite float (leading '+' allowed). false for empty, trailing junk, NaN or Inf.

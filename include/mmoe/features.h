@@ -62,10 +62,13 @@ struct ReadOptions {
   int64_t max_bad_rows = -1;  // skip mode: throw once more rows than this are bad; -1 = no limit
   size_t bad_row_samples = 10;  // how many bad rows keep their message
   bool labels_optional = false; // label and weight columns may be absent (predict)
-  // A plain (not gzip) file of at least 2 x parallel_min_bytes is read in up to `threads` parts at once, one
-  // per parallel_min_bytes (0: never); the table is the same as one reader's.
+  // A plain file of at least 2 x parallel_min_bytes is read in up to `threads` parts at once, one per
+  // parallel_min_bytes (0: never). A gzip file whose text is at least as large (by its trailer) is inflated
+  // on one thread in blocks of about gzip_block_bytes, which all `threads` threads parse. Either way the table
+  // is the same as one reader's.
   int threads = 2;
   uint64_t parallel_min_bytes = uint64_t{16} << 20;
+  uint64_t gzip_block_bytes = uint64_t{1} << 20;
 };
 
 struct RawTable {

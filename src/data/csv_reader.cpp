@@ -8,12 +8,14 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "data/open_file.h"
 
@@ -251,8 +253,19 @@ CsvReader::CsvReader(std::string path, CsvOptions options, const CsvRange& range
   n_fields_ = range.n_fields;
 }
 
+CsvReader::CsvReader(std::string path, CsvOptions options, CsvBlock block, size_t n_fields)
+    : path_(std::move(path)), options_(std::move(options)) {
+  if (options_.max_line_bytes == 0) options_.max_line_bytes = 1;
+  // The block is the whole input: the buffer holds it all, and there is nothing to fill it from.
+  buf_ = std::move(block.text);
+  end_ = buf_.size();
+  eof_ = true;
+  next_line_no_ = block.first_line;
+  n_fields_ = n_fields;
+}
+
 bool CsvReader::stop_at(uint64_t offset) {
-  if (!source_->file || source_->pos > offset) return false;
+  if (!source_ || !source_->file || source_->pos > offset) return false;
   source_->limit = offset;
   return true;
 }
@@ -263,6 +276,91 @@ size_t CsvReader::estimated_records() const {
 }
 
 CsvReader::~CsvReader() = default;
+
+CsvBlocks CsvReader::take_rest(size_t block_bytes) {
+  CsvBlocks rest;
+  rest.source_ = std::move(source_);
+  rest.carry_.assign(buf_.data() + pos_, buf_.data() + end_);
+  rest.next_line_ = next_line_no_;
+  rest.block_bytes_ = std::max<size_t>(block_bytes, 1);
+  rest.max_line_bytes_ = options_.max_line_bytes;
+  rest.eof_ = eof_ || !rest.source_;
+  // The current record's fields point into buf_ before pos_: the buffer stays, only its unread end goes.
+  end_ = pos_;
+  eof_ = true;
+  return rest;
+}
+
+CsvBlocks::CsvBlocks(CsvBlocks&&) noexcept = default;
+CsvBlocks::~CsvBlocks() = default;
+
+bool CsvBlocks::next(CsvBlock& block) {
+  if (error_) {
+    std::exception_ptr e = std::exchange(error_, nullptr);
+    eof_ = true;
+    std::rethrow_exception(e);
+  }
+  std::vector<char>& text = block.text;
+  text.clear();
+  text.reserve(std::max(carry_.size(), block_bytes_) + kChunk);  // read into without growing
+  text.assign(carry_.begin(), carry_.end());
+  carry_.clear();
+  block.first_line = next_line_;
+  size_t cut = 0;     // just past the last line end in text
+  int64_t lines = 0;  // line ends in text
+  // Counts the line ends in text from `from` on; a line longer than the limit is cut short there.
+  auto scan = [&](size_t from) {
+    for (const char* p = text.data() + from; p < text.data() + text.size(); ++lines) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(text.data() + text.size() - p)));
+      if (!nl) break;
+      p = nl + 1;
+      cut = static_cast<size_t>(p - text.data());
+    }
+    if (!dropping_ && text.size() - cut > max_line_bytes_ + 1) {
+      text.resize(cut + max_line_bytes_ + 2);
+      dropping_ = true;
+    }
+  };
+  scan(0);
+  while (!eof_ && (text.size() < block_bytes_ || cut == 0)) {
+    const size_t old = text.size();
+    text.resize(old + kChunk);
+    size_t got = 0;
+    try {
+      // The reader's arguments: the partial line before the new bytes, which starts line `first_line + lines`
+      // (a line being skipped to its end has none, as the reader's buffer holds none of it).
+      got = source_->read(text.data() + old, kChunk, text.data() + cut, dropping_ ? 0 : old - cut, block.first_line + lines);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    text.resize(old + got);
+    if (error_ || got == 0) {
+      eof_ = true;
+      break;
+    }
+    if (dropping_) {  // the over-long line's end, after which its kept start goes on
+      const char* nl = static_cast<const char*>(std::memchr(text.data() + old, '\n', got));
+      if (!nl) {
+        text.resize(old);
+        continue;
+      }
+      text.erase(text.begin() + static_cast<std::ptrdiff_t>(old), text.begin() + (nl - text.data()));
+      dropping_ = false;
+    }
+    scan(old);
+  }
+  if (!eof_ || error_) {
+    // The partial last line starts the next block; before a broken stream it is never parsed (nor by a reader).
+    if (!error_) carry_.assign(text.begin() + static_cast<std::ptrdiff_t>(cut), text.end());
+    text.resize(cut);
+    next_line_ = block.first_line + lines;
+  }
+  if (text.empty()) {
+    if (error_) return next(block);
+    return false;
+  }
+  return true;
+}
 
 bool CsvReader::fill() {
   if (eof_) return false;
