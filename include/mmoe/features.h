@@ -79,7 +79,7 @@ struct RawTable {
   std::vector<int64_t> record_rows;      // (records) each data record of the file: its row, or -1 if skipped
   std::vector<int64_t> skipped_lines;    // source line of every skipped record
   std::vector<BadRow> bad_rows;          // the first ReadOptions::bad_row_samples skipped records, with reasons
-  size_t parts = 1;                      // byte ranges the file was read in, each on its own thread
+  size_t parts = 1;                      // pieces the file was parsed in: byte ranges (plain), blocks (gzip)
   size_t n_bad_rows() const { return skipped_lines.size(); }
 
   const RawColumn* find(std::string_view name) const;

@@ -57,7 +57,7 @@ INSTANTIATE_TEST_SUITE_P(
         // The default line limit is 1 MiB: a 1.2 MB line (a binary file, a missing newline) is refused.
         BadCsv{"long_line", "x1,x2,y\n1,2,1\n1," + std::string(1200000, '9') + ",0\n",
                "long_line.csv:3:1048577: line is longer than the limit of 1048576 bytes"}),
-    [](const ::testing::TestParamInfo<BadCsv>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadCsv>& param_info) { return std::string(param_info.param.name); });
 
 TEST(CliBadInput, MissingFile) {
   MMOE_REQUIRE_CLI();
@@ -243,7 +243,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "--expert-units: 'model.expert_units' entries must be in [1, 65536], got 0"},
         OutOfRange{"nan_lr", "[train]\nlr = nan\n", "'train.lr' must be a finite number, got 'nan'", {"--lr", "inf"},
                    "--lr: 'train.lr' must be a finite number, got 'inf'"}),
-    [](const ::testing::TestParamInfo<OutOfRange>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<OutOfRange>& param_info) { return std::string(param_info.param.name); });
 
 TEST(CliBadConfig, ThreadsBeyondTheMachine) {
   MMOE_REQUIRE_CLI();

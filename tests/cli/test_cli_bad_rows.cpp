@@ -122,8 +122,10 @@ TEST_F(CliBadRows, PredictKeepsOneRowPerRecordInOrder) {
   const std::vector<std::string> kept = lines_of(dir_.read("k.csv"));
   ASSERT_EQ(kept.size(), 6u);
   size_t k = 1;
-  for (size_t i = 1; i < out.size(); ++i)
-    if (out[i] != ",skipped") EXPECT_NEAR(std::stod(out[i]), std::stod(kept[k++]), 1e-5) << out[i];
+  for (size_t i = 1; i < out.size(); ++i) {
+    if (out[i] == ",skipped") continue;
+    EXPECT_NEAR(std::stod(out[i]), std::stod(kept[k++]), 1e-5) << out[i];
+  }
 }
 
 TEST_F(CliBadRows, PredictToStdoutStillReportsOnStderr) {

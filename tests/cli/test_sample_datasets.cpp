@@ -49,6 +49,6 @@ INSTANTIATE_TEST_SUITE_P(
                              "ali-ccp-sample/ali_ccp_test_sample.csv"},
                       Sample{"kuairand", "kuairand.toml", "kuairand-sample/kuairand_sample.csv",
                              "kuairand-sample/kuairand_sample.csv"}),
-    [](const ::testing::TestParamInfo<Sample>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<Sample>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
