@@ -70,6 +70,12 @@ size_t find_invalid_utf8(const unsigned char* s, size_t n) {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
+// The options every constructor keeps: a line limit of at least 1 byte.
+CsvOptions with_line_limit(CsvOptions options) {
+  if (options.max_line_bytes == 0) options.max_line_bytes = 1;
+  return options;
+}
+
 }  // namespace
 
 CsvSeparator parse_separator(const std::string& text, const std::string& key) {
@@ -176,7 +182,8 @@ struct CsvReader::Source {
   }
 };
 
-CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(path)), options_(std::move(options)) {
+CsvReader::CsvReader(std::string path, CsvOptions options)
+    : path_(std::move(path)), options_(with_line_limit(std::move(options))) {
   std::error_code ec;
   if (std::filesystem::is_directory(path_, ec))
     throw Error(ErrorKind::io, "cannot open file: it is a directory", path_);
@@ -211,7 +218,6 @@ CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(pat
     std::rewind(f);
     source_->file = f;
   }
-  if (options_.max_line_bytes == 0) options_.max_line_bytes = 1;
   buf_.resize(options_.max_line_bytes + 1 + kChunk);
 
   if (options_.header) {
@@ -235,7 +241,7 @@ CsvReader::CsvReader(std::string path, CsvOptions options) : path_(std::move(pat
 }
 
 CsvReader::CsvReader(std::string path, CsvOptions options, const CsvRange& range)
-    : path_(std::move(path)), options_(std::move(options)) {
+    : path_(std::move(path)), options_(with_line_limit(std::move(options))) {
   source_ = std::make_unique<Source>();
   source_->path = path_;
   std::FILE* f = detail::open_data_file(path_);
@@ -247,15 +253,13 @@ CsvReader::CsvReader(std::string path, CsvOptions options, const CsvRange& range
     throw Error(ErrorKind::io, std::string("cannot seek in file: ") + std::strerror(errno), path_);
   source_->pos = range.begin;
   source_->limit = range.end;
-  if (options_.max_line_bytes == 0) options_.max_line_bytes = 1;
   buf_.resize(options_.max_line_bytes + 1 + kChunk);
   next_line_no_ = range.first_line;
   n_fields_ = range.n_fields;
 }
 
 CsvReader::CsvReader(std::string path, CsvOptions options, CsvBlock block, size_t n_fields)
-    : path_(std::move(path)), options_(std::move(options)) {
-  if (options_.max_line_bytes == 0) options_.max_line_bytes = 1;
+    : path_(std::move(path)), options_(with_line_limit(std::move(options))) {
   // The block is the whole input: the buffer holds it all, and there is nothing to fill it from.
   buf_ = std::move(block.text);
   end_ = buf_.size();

@@ -295,19 +295,15 @@ void join_column(RawColumn& to, std::deque<Part>& parts, size_t i, size_t total_
   }
 }
 
-// Every part's row bookkeeping, joined in file order: lines as they are, row numbers shifted.
-void join_rows(RawTable& table, std::deque<Part>& parts) {
-  size_t rows = 0, records = 0;
-  for (const Part& part : parts) {
-    rows += part.rows;
-    records += part.record_rows.size();
-  }
+// Every part's row bookkeeping, joined in file order: lines as they are, row numbers shifted. total_rows and
+// total_records: the parts' sums.
+void join_rows(RawTable& table, std::deque<Part>& parts, size_t total_rows, size_t total_records) {
   table.lines = std::move(parts[0].lines);
   table.record_rows = std::move(parts[0].record_rows);
   table.skipped_lines = std::move(parts[0].skipped_lines);
   table.rows = parts[0].rows;
-  table.lines.reserve(rows);
-  table.record_rows.reserve(records);
+  table.lines.reserve(total_rows);
+  table.record_rows.reserve(total_records);
   for (size_t k = 1; k < parts.size(); ++k) {
     const Part& from = parts[k];
     const auto shift = static_cast<int64_t>(table.rows);
@@ -469,7 +465,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
   // does not apply the limit itself); it comes before whatever stopped that part. The first part applies it
   // as it reads.
   RawTable table;
-  size_t skipped = 0, total_rows = 0;
+  size_t skipped = 0, total_rows = 0, total_records = 0;
   for (size_t k = 0; k < parts.size(); ++k) {
     Part& part = parts[k];
     if (k > 0 && options.max_bad_rows >= 0 &&
@@ -482,6 +478,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
       if (table.bad_rows.size() < options.bad_row_samples) table.bad_rows.push_back(std::move(b));
     skipped += part.skipped_lines.size();
     total_rows += part.rows;
+    total_records += part.record_rows.size();
   }
 
   // Then the columns, and the row bookkeeping as one more: each is joined on its own, on the threads in turn
@@ -499,7 +496,7 @@ RawTable read_table(const std::string& path, const Schema& schema, const ReadOpt
   const size_t join_threads = parts.size() > 1 ? static_cast<size_t>(std::clamp(options.threads, 1, 64)) : 1;
   detail::fork_join(join_threads, [&](size_t t) {
     for (size_t i = t; i <= n_fields; i += join_threads) {
-      if (i == n_fields) join_rows(table, parts);
+      if (i == n_fields) join_rows(table, parts, total_rows, total_records);
       else join_column(table.columns[i], parts, i, total_rows);
     }
   });

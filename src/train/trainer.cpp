@@ -243,7 +243,7 @@ Evaluation evaluate(Model& model, const Dataset& data, int threads, bool gate_st
   if (gates) on_gates = [&](const float* g, size_t n) { acc.add(g, n); };
   forward_pass(model, data, threads, kPredictBatch, pred.data(), on_gates);
   ev.loss = objective(spec, data, pred);
-  const std::vector<float> weights = data.weights;
+  const std::vector<float>& weights = data.weights;  // the metrics read it as a span: no copy
   for (size_t k = 0; k < T; ++k) {
     const std::vector<float> p = task_column(pred, data.rows, T, k);
     const std::vector<float> y = task_column(data.labels, data.rows, T, k);
